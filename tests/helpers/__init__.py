@@ -1,0 +1,1 @@
+"""Test helpers shared by all test packages (tiny random bundles)."""
