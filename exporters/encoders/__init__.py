@@ -1,0 +1,1 @@
+"""Query encoders (CLIP text/image towers, MiniLM sentence encoder) and their ONNX export."""
