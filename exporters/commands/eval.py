@@ -1,0 +1,47 @@
+"""`sfxgen eval BUNDLE --corpus DIR`: measure a bundle against real audio (torch imported inside run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+HELP = "evaluate a bundle: relevance, Fréchet distance, retrieval baseline, vocoder vs Griffin-Lim"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bundle", type=Path, help="bundle folder (bundle.json + graphs)")
+    parser.add_argument("--corpus", type=Path, required=True, help="corpus folder with manifest.jsonl")
+    parser.add_argument("--out", type=Path, default=Path("eval"), help="where eval.json / eval.png go")
+    parser.add_argument(
+        "--classifier", type=Path, default=None, help="cached classifier (default CORPUS/eval_classifier.pt)"
+    )
+    parser.add_argument("--guidance", type=float, nargs="+", default=None, help="guidance values to sweep")
+    parser.add_argument("--clips", type=int, default=None, help="generated clips per test prompt")
+    parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the bundle's)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from exporters.eval.run import EvalConfig, evaluate, format_table
+
+    torch.set_num_threads(1)
+    cfg = EvalConfig()
+    overrides = {}
+    if args.guidance:
+        overrides["guidances"] = tuple(args.guidance)
+    if args.clips:
+        overrides["clips_per_prompt"] = args.clips
+    if args.steps:
+        overrides["steps"] = args.steps
+    if overrides:
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, **overrides)
+    results = evaluate(args.bundle, args.corpus, args.out, cfg, args.classifier)
+    logging.getLogger(__name__).info("wrote %s and %s", args.out / "eval.json", args.out / "eval.png")
+    print(json.dumps(results, indent=2) if args.json else format_table(results))
+    return 0

@@ -1,0 +1,140 @@
+"""The evaluation's audio classifier: a small log-mel CNN trained on real training clips only.
+
+It is independent of the generator (different architecture, never sees generated audio) and serves
+two measures: relevance (does a generated clip classify as the prompt's category?) and the Fréchet
+distance between its penultimate embeddings of generated and real audio (a local stand-in for FAD's
+VGGish, which cannot be downloaded here).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from sfxgen.configs import MelConfig
+from sfxgen.mel import log_mel, normalize
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig:
+    """Training settings of the evaluation classifier."""
+
+    widths: tuple[int, ...] = (32, 64, 128, 128)  # conv block widths; each block halves mel and time
+    embed_dim: int = 128  # penultimate embedding used for Fréchet distances
+    crop_frames: int = 128  # training crop (about 1.4 s at 24 kHz / hop 256)
+    batch_size: int = 32
+    steps: int = 1500  # optimiser steps
+    lr: float = 2e-3
+    seed: int = 0
+
+
+class AudioClassifier(nn.Module):
+    """(B, M, T) normalised log-mel -> (embedding (B, D), logits (B, C)); any T >= 16."""
+
+    def __init__(self, n_mels: int, num_classes: int, config: ClassifierConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = 1
+        for w in config.widths:
+            layers += [
+                nn.Conv2d(c_in, w, 3, padding=1),
+                nn.BatchNorm2d(w),
+                nn.ReLU(),
+                nn.Conv2d(w, w, 3, padding=1),
+                nn.BatchNorm2d(w),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
+            c_in = w
+        self.features = nn.Sequential(*layers)
+        self.embed = nn.Sequential(nn.Linear(2 * c_in, config.embed_dim), nn.ReLU())
+        self.head = nn.Linear(config.embed_dim, num_classes)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.features(x.unsqueeze(1))  # (B, C, M', T')
+        h = h.mean(dim=2)  # (B, C, T')
+        h = torch.cat([h.mean(dim=-1), h.amax(dim=-1)], dim=-1)  # (B, 2C)
+        emb = self.embed(h)  # (B, D)
+        return emb, self.head(emb)
+
+
+def features(wave: np.ndarray, mel: MelConfig) -> np.ndarray:
+    """Normalised log-mel (M, T) float32 of a mono waveform at mel.sample_rate."""
+    return normalize(log_mel(wave, mel), mel).astype(np.float32)
+
+
+def _crop(x: np.ndarray, frames: int, rng: np.random.Generator) -> np.ndarray:
+    """Random crop, or pad with the silence level, to exactly ``frames``."""
+    if x.shape[-1] >= frames:
+        start = int(rng.integers(0, x.shape[-1] - frames + 1))
+        return x[:, start : start + frames]
+    pad = np.full((x.shape[0], frames - x.shape[-1]), x.min(), dtype=x.dtype)
+    return np.concatenate([x, pad], axis=-1)
+
+
+def train_classifier(
+    mels: list[np.ndarray], labels: np.ndarray, classes: list[str], mel: MelConfig, config: ClassifierConfig
+) -> AudioClassifier:
+    """Train on (M, T) features with integer labels; gain augmentation shifts the log-mel."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    model = AudioClassifier(mel.n_mels, len(classes), config)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps)
+    # Balance classes: sample a class uniformly, then a clip of it.
+    by_class = [np.flatnonzero(labels == c) for c in range(len(classes))]
+    by_class = [ix for ix in by_class if len(ix)]
+    model.train()
+    for step in range(config.steps):
+        picks = [by_class[int(rng.integers(len(by_class)))] for _ in range(config.batch_size)]
+        idx = [int(p[int(rng.integers(len(p)))]) for p in picks]
+        gain = rng.uniform(-6, 6, size=(config.batch_size, 1, 1)) / 20 * np.log(10) / mel.norm_std
+        x = np.stack([_crop(mels[i], config.crop_frames, rng) for i in idx]) + gain
+        _, logits = model(torch.from_numpy(x.astype(np.float32)))
+        loss = nn.functional.cross_entropy(logits, torch.from_numpy(labels[idx]).long())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 250 == 0 or step == config.steps - 1:
+            log.info("classifier step %d/%d loss %.3f", step + 1, config.steps, loss.item())
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def embed_and_classify(model: AudioClassifier, mels: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings (N, D), logits (N, C)) for whole clips of any length (one at a time)."""
+    embs, logits = [], []
+    for x in mels:
+        if x.shape[-1] < 16:
+            x = np.pad(x, ((0, 0), (0, 16 - x.shape[-1])), constant_values=float(x.min()))
+        e, lg = model(torch.from_numpy(x[None]))
+        embs.append(e[0].numpy())
+        logits.append(lg[0].numpy())
+    return np.stack(embs).astype(np.float64), np.stack(logits).astype(np.float64)
+
+
+def save_classifier(path: Path, model: AudioClassifier, classes: list[str], config: ClassifierConfig) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"state_dict": model.state_dict(), "classes": classes, "config": dataclasses.asdict(config)}, tmp)
+    tmp.replace(path)
+
+
+def load_classifier(path: Path, n_mels: int) -> tuple[AudioClassifier, list[str]]:
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    cfg = ckpt["config"]
+    cfg["widths"] = tuple(cfg["widths"])
+    config = ClassifierConfig(**cfg)
+    model = AudioClassifier(n_mels, len(ckpt["classes"]), config)
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    return model, list(ckpt["classes"])

@@ -1,0 +1,302 @@
+"""`sfxgen eval BUNDLE`: relevance, Fréchet distance, retrieval baseline, vocoder vs Griffin-Lim.
+
+Steps:
+  1. read the corpus manifest; classes = categories with training clips;
+  2. load (or train and cache) the independent audio classifier on the training split;
+  3. real references: classifier accuracy on real test clips; Fréchet distance real-vs-real
+     (training vs test clips) and noise-vs-real as the floor and ceiling;
+  4. for each guidance w: generate clips for every test category's prompt through the engine
+     (the very path users run), classify them, Fréchet distance to real test audio;
+  5. retrieval baseline (CLIPSynth's CLIPRetriever): the training clip nearest to the prompt by text
+     embedding, scored the same way;
+  6. vocoder: reconstruction error on held-out audio, neural vocoder vs Griffin-Lim;
+  7. table, JSON, and a PNG of relevance and Fréchet distance against w (CLIPSonic Fig. 3), with the
+     chosen default guidance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from exporters.eval.classifier import (
+    ClassifierConfig,
+    embed_and_classify,
+    features,
+    load_classifier,
+    save_classifier,
+    train_classifier,
+)
+from exporters.eval.metrics import accuracy, frechet_distance, log_mel_l1, multires_spectral_convergence
+from sfxgen.bundle import load_bundle
+from sfxgen.configs import MelConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """What `sfxgen eval` measures and how much of it."""
+
+    guidances: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0)  # CFG w swept for the relevance/FD plot
+    clips_per_prompt: int = 4  # generated variations per test category and w
+    duration: float = 2.0  # seconds per generated clip
+    steps: int | None = None  # sampler steps (None: bundle default)
+    sampler: str | None = None  # sampler name (None: bundle default)
+    seed: int = 1234  # base seed; category i uses seed + i * clips_per_prompt
+    vocoder_clips: int = 40  # held-out clips for the vocoder comparison
+    classifier: ClassifierConfig = ClassifierConfig()
+
+
+def read_manifest(corpus: Path) -> list[dict[str, Any]]:
+    path = corpus / "manifest.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: build the corpus first (`sfxgen corpus build {corpus}`)")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def load_wave(path: Path, sample_rate: int) -> np.ndarray:
+    """Mono float64 waveform resampled (soxr) to sample_rate."""
+    wave, sr = sf.read(str(path), dtype="float64", always_2d=True)
+    wave = wave.mean(axis=1)
+    return soxr.resample(wave, sr, sample_rate) if sr != sample_rate else wave
+
+
+def _classifier(corpus: Path, train: list[dict], classes: list[str], mel: MelConfig, cfg: ClassifierConfig, path: Path):
+    if path.is_file():
+        model, saved = load_classifier(path, mel.n_mels)
+        if saved == classes:
+            log.info("using cached classifier %s", path)
+            return model
+        log.info("cached classifier has other classes; retraining")
+    index = {c: i for i, c in enumerate(classes)}
+    mels = [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in train]
+    labels = np.array([index[r["category"]] for r in train])
+    t0 = time.perf_counter()
+    model = train_classifier(mels, labels, classes, mel, cfg)
+    log.info("classifier trained in %.0f s", time.perf_counter() - t0)
+    save_classifier(path, model, classes, cfg)
+    return model
+
+
+def _pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    spec = np.fft.rfft(rng.standard_normal(n))
+    spec /= np.sqrt(np.maximum(np.arange(len(spec)), 1))
+    wave = np.fft.irfft(spec, n)
+    return 0.3 * wave / np.max(np.abs(wave))
+
+
+def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, classifier_path: Path | None = None):
+    """Run the whole evaluation; write eval.json and eval.png into out_dir; return the results dict."""
+    from sfxgen.engine import Engine
+
+    from sfxgen.request import GenerateRequest
+
+    t_start = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bundle = load_bundle(bundle_dir)
+    mel = bundle.mel
+    rows = read_manifest(corpus)
+    train = [r for r in rows if r["split"] == "train"]
+    test = [r for r in rows if r["split"] == "test"]
+    classes = sorted({r["category"] for r in train})
+    index = {c: i for i, c in enumerate(classes)}
+    test = [r for r in test if r["category"] in index]
+    if not test:
+        raise ValueError(f"{corpus}: no test clips in trained categories")
+    # 2. classifier
+    clf_path = classifier_path or (corpus / "eval_classifier.pt")
+    clf = _classifier(corpus, train, classes, mel, config.classifier, clf_path)
+    # 3. real references
+    test_waves = [load_wave(corpus / r["path"], mel.sample_rate) for r in test]
+    test_labels = np.array([index[r["category"]] for r in test])
+    real_emb, real_logits = embed_and_classify(clf, [features(w, mel) for w in test_waves])
+    rng = np.random.default_rng(config.seed)
+    train_sample = [train[i] for i in rng.choice(len(train), size=min(len(train), 4 * len(test)), replace=False)]
+    train_emb, _ = embed_and_classify(
+        clf, [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in train_sample]
+    )
+    n = int(config.duration * mel.sample_rate)
+    noise_emb, _ = embed_and_classify(clf, [features(_pink_noise(n, rng), mel) for _ in range(len(test))])
+    results: dict[str, Any] = {
+        "bundle": bundle.bundle_id,
+        "bundle_sha256": bundle.manifest_sha256,
+        "classes": len(classes),
+        "test_categories": len({r["category"] for r in test}),
+        "test_clips": len(test),
+        "real": {"top1": accuracy(real_logits, test_labels), "top5": accuracy(real_logits, test_labels, 5)},
+        "fd_real_vs_real": frechet_distance(train_emb, real_emb),
+        "fd_noise_vs_real": frechet_distance(noise_emb, real_emb),
+    }
+    # 4. generated, per guidance
+    prompts = sorted({(r["category"], r["captions"][0]) for r in test})
+    results["prompts"] = [p for _, p in prompts]
+    sweep = []
+    with Engine(bundle_dir, num_threads=1) as engine, tempfile.TemporaryDirectory() as tmp:
+        results["provider"] = engine.provider
+        for w in config.guidances:
+            t0 = time.perf_counter()
+            mels, labels = [], []
+            for i, (cat, prompt) in enumerate(prompts):
+                req = GenerateRequest(
+                    prompt=prompt,
+                    duration=config.duration,
+                    variations=config.clips_per_prompt,
+                    seed=config.seed + i * config.clips_per_prompt,
+                    guidance=w,
+                    steps=config.steps,
+                    sampler=config.sampler,
+                    out_dir=Path(tmp) / f"w{w}",
+                    overwrite=True,
+                )
+                for f in engine.generate(req).files:
+                    mels.append(features(load_wave(f, mel.sample_rate), mel))
+                    labels.append(index[cat])
+            emb, logits = embed_and_classify(clf, mels)
+            labels_arr = np.array(labels)
+            sweep.append(
+                {
+                    "guidance": w,
+                    "top1": accuracy(logits, labels_arr),
+                    "top5": accuracy(logits, labels_arr, 5),
+                    "fd": frechet_distance(emb, real_emb),
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
+            log.info("w=%.1f top1 %.3f fd %.2f (%.0f s)", w, sweep[-1]["top1"], sweep[-1]["fd"], sweep[-1]["seconds"])
+    results["sweep"] = sweep
+    results["chosen_guidance"] = choose_guidance(sweep)
+    # 5. retrieval baseline
+    results["retrieval"] = _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config)
+    # 6. vocoder vs Griffin-Lim
+    results["vocoder"] = _vocoder_scores(bundle, test_waves[: config.vocoder_clips])
+    results["seconds"] = time.perf_counter() - t_start
+    (out_dir / "eval.json").write_text(json.dumps(results, indent=2))
+    plot(results, out_dir / "eval.png")
+    return results
+
+
+def choose_guidance(sweep: list[dict[str, float]]) -> float:
+    """Highest relevance among guidances whose Fréchet distance is within 25 % of the best one."""
+    best_fd = min(s["fd"] for s in sweep)
+    ok = [s for s in sweep if s["fd"] <= 1.25 * best_fd]
+    return float(max(ok, key=lambda s: (s["top1"], -s["guidance"]))["guidance"])
+
+
+def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dict[str, float]:
+    from exporters.encoders.minilm import embed_texts
+
+    captions = [r["captions"] for r in train]
+    flat = [c for cs in captions for c in cs]
+    owner = np.repeat(np.arange(len(train)), [len(cs) for cs in captions])
+    cap_emb = embed_texts(flat)  # (K, E) L2-normalised
+    q_emb = embed_texts([p for _, p in prompts])  # (P, E)
+    sims = q_emb @ cap_emb.T  # (P, K)
+    mels, labels = [], []
+    for i, (cat, _) in enumerate(prompts):
+        clip_score = np.full(len(train), -np.inf)
+        np.maximum.at(clip_score, owner, sims[i])
+        # The nearest clips (ties inside a category broken by a seeded shuffle), as many as generated clips.
+        order = np.random.default_rng(config.seed + i).permutation(len(train))
+        top = order[np.argsort(-clip_score[order], kind="stable")[: config.clips_per_prompt]]
+        for j in top:
+            wave = load_wave(corpus / train[j]["path"], mel.sample_rate)[: int(config.duration * mel.sample_rate)]
+            mels.append(features(wave, mel))
+            labels.append(index[cat])
+    emb, logits = embed_and_classify(clf, mels)
+    labels_arr = np.array(labels)
+    return {
+        "top1": accuracy(logits, labels_arr),
+        "top5": accuracy(logits, labels_arr, 5),
+        "fd": frechet_distance(emb, real_emb),
+    }
+
+
+def _vocoder_scores(bundle, waves: list[np.ndarray]) -> dict[str, float | str]:
+    from sfxgen.mel import log_mel
+    from sfxgen.sessions import choose_providers
+    from sfxgen.vocoder import Vocoder, griffin_lim, mel_to_linear
+
+    mel = bundle.mel
+    neural = Vocoder(bundle, choose_providers("cpu"), num_threads=1) if bundle.vocoder_output else None
+    scores: dict[str, list[float]] = {"gl_logmel_l1": [], "gl_sc": [], "neural_logmel_l1": [], "neural_sc": []}
+    for wave in waves:
+        lm = log_mel(wave, mel)[None]  # (1, M, T)
+        gl = griffin_lim(mel_to_linear(lm, mel), mel, len(wave))[0]
+        scores["gl_logmel_l1"].append(log_mel_l1(wave, gl, mel))
+        scores["gl_sc"].append(multires_spectral_convergence(wave, gl, mel.sample_rate))
+        if neural is not None:
+            nv = neural(lm, len(wave))[0]
+            scores["neural_logmel_l1"].append(log_mel_l1(wave, nv, mel))
+            scores["neural_sc"].append(multires_spectral_convergence(wave, nv, mel.sample_rate))
+    out: dict[str, float | str] = {k: float(np.mean(v)) for k, v in scores.items() if v}
+    out["clips"] = float(len(waves))
+    out["neural"] = neural.kind if neural is not None else "none"
+    return out
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Relevance and Fréchet distance against guidance w (CLIPSonic Fig. 3 style)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ws = [s["guidance"] for s in results["sweep"]]
+    fig, ax1 = plt.subplots(figsize=(6, 3.6), dpi=120)
+    ax1.plot(ws, [s["top1"] for s in results["sweep"]], "o-", color="tab:blue", label="generated top-1")
+    ax1.axhline(results["real"]["top1"], color="tab:blue", ls="--", lw=1, label="real test audio top-1")
+    ax1.axhline(results["retrieval"]["top1"], color="tab:green", ls=":", lw=1, label="retrieval baseline top-1")
+    ax1.set_xlabel("guidance w")
+    ax1.set_ylabel("relevance (classifier top-1)", color="tab:blue")
+    ax1.set_ylim(0, 1)
+    ax2 = ax1.twinx()
+    ax2.plot(ws, [s["fd"] for s in results["sweep"]], "s-", color="tab:red", label="generated FD")
+    ax2.axhline(results["fd_real_vs_real"], color="tab:red", ls="--", lw=1, label="real-vs-real FD")
+    ax2.set_ylabel("Fréchet distance to real test audio", color="tab:red")
+    ax1.axvline(results["chosen_guidance"], color="gray", lw=0.8)
+    h1, l1 = ax1.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax1.legend(h1 + h2, l1 + l2, fontsize=7, loc="lower right")
+    ax1.set_title(
+        f"{results['bundle']}: relevance and FD vs guidance (chosen w = {results['chosen_guidance']:g})", fontsize=8
+    )
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """Plain-text (markdown) table of the results."""
+    lines = [
+        f"bundle {results['bundle']} · {results['test_categories']} test categories · {results['test_clips']} real test clips",
+        "",
+        "| audio | top-1 | top-5 | Fréchet distance to real test |",
+        "|---|---|---|---|",
+        f"| real test clips | {results['real']['top1']:.3f} | {results['real']['top5']:.3f} | {results['fd_real_vs_real']:.2f} (real train vs test) |",
+    ]
+    for s in results["sweep"]:
+        mark = " (default)" if s["guidance"] == results["chosen_guidance"] else ""
+        lines.append(f"| generated, w = {s['guidance']:g}{mark} | {s['top1']:.3f} | {s['top5']:.3f} | {s['fd']:.2f} |")
+    r = results["retrieval"]
+    lines.append(
+        f"| retrieval baseline (nearest training clip by text) | {r['top1']:.3f} | {r['top5']:.3f} | {r['fd']:.2f} |"
+    )
+    lines.append(f"| pink noise | - | - | {results['fd_noise_vs_real']:.2f} |")
+    v = results["vocoder"]
+    lines += ["", "| vocoder on held-out audio | log-mel L1 | spectral convergence |", "|---|---|---|"]
+    lines.append(f"| Griffin-Lim (32 it.) | {v['gl_logmel_l1']:.3f} | {v['gl_sc']:.3f} |")
+    if "neural_logmel_l1" in v:
+        lines.append(f"| {v['neural']} | {v['neural_logmel_l1']:.3f} | {v['neural_sc']:.3f} |")
+    lines.append("")
+    lines.append(f"chosen default guidance w = {results['chosen_guidance']:g}; eval took {results['seconds']:.0f} s")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+import numpy as np
+
+from exporters.eval.classifier import ClassifierConfig, embed_and_classify, features, train_classifier
+from exporters.eval.metrics import accuracy
+from sfxgen.configs import MelConfig
+
+
+def _clip(kind: int, rng: np.random.Generator, mel: MelConfig) -> np.ndarray:
+    n = int(rng.uniform(0.5, 1.5) * mel.sample_rate)
+    t = np.arange(n) / mel.sample_rate
+    if kind == 0:  # low tone
+        return 0.5 * np.sin(2 * np.pi * rng.uniform(150, 300) * t)
+    if kind == 1:  # high tone
+        return 0.5 * np.sin(2 * np.pi * rng.uniform(3000, 5000) * t)
+    return 0.2 * rng.standard_normal(n)  # noise
+
+
+def test_classifier_learns_separable_sounds_and_generalises():
+    mel = MelConfig()
+    rng = np.random.default_rng(0)
+    train = [(k, features(_clip(k, rng, mel), mel)) for k in range(3) for _ in range(6)]
+    test = [(k, features(_clip(k, rng, mel), mel)) for k in range(3) for _ in range(4)]
+    cfg = ClassifierConfig(widths=(8, 16), embed_dim=16, crop_frames=32, batch_size=8, steps=150, lr=3e-3)
+    model = train_classifier([m for _, m in train], np.array([k for k, _ in train]), ["lo", "hi", "noise"], mel, cfg)
+    emb, logits = embed_and_classify(model, [m for _, m in test])
+    assert emb.shape == (12, 16)
+    assert accuracy(logits, np.array([k for k, _ in test])) >= 0.9
