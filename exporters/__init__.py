@@ -1,0 +1,1 @@
+"""Torch side of sfxgen: model definitions, training, ONNX export with parity checks."""

@@ -1,0 +1,1 @@
+"""``sfxgen`` CLI commands implemented on the torch side (no torch import at module level)."""
