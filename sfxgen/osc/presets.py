@@ -1,0 +1,73 @@
+"""``/sfxgen/preset``: find a pack and render it with :func:`sfxgen.render.render_pack`."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PACK_SUFFIXES = ("", ".toml", ".json")  # tried in order after a bare pack name
+
+
+def resolve_pack(pack: str, presets_dir: Path | None) -> Path:
+    """An absolute path to an existing pack, or a name looked up inside ``presets_dir``.
+
+    Raises:
+        ValueError: with what to fix (the pack is not found, or a name escapes ``presets_dir``).
+    """
+    p = Path(pack).expanduser()
+    if p.is_absolute():
+        if not p.exists():
+            raise ValueError(f"<pack> {pack!r} does not exist")
+        return p
+    if presets_dir is None:
+        raise ValueError(f"<pack> {pack!r} is a name but the bridge has no presets folder; send an absolute path")
+    for suffix in PACK_SUFFIXES:
+        cand = (presets_dir / f"{pack}{suffix}").resolve()
+        if not cand.is_relative_to(presets_dir):
+            raise ValueError(f"<pack> {pack!r} points outside the presets folder {presets_dir}")
+        if cand.exists():
+            return cand
+    names = sorted(c.name for c in presets_dir.iterdir()) if presets_dir.is_dir() else []
+    raise ValueError(f"no pack {pack!r} in {presets_dir}; available: {', '.join(names[:20]) or 'none'}")
+
+
+def run(
+    render: Any,
+    engine: Any,
+    pack_path: Path,
+    dest: Path,
+    sound: str | None,
+    cancel: threading.Event,
+    on_progress: Callable[..., None],
+) -> list[Path]:
+    """Render ``pack_path`` into ``dest`` (resumable); returns the files the report lists.
+
+    Raises:
+        ValueError: ``sound`` was given but this render_pack cannot select one sound.
+    """
+    params = inspect.signature(render.render_pack).parameters
+    kwargs: dict[str, Any] = {"resume": True, "on_progress": on_progress, "cancel": cancel}
+    if sound is not None:
+        name = next((n for n in ("sounds", "only", "sound_ids") if n in params), None)
+        if name is None:
+            raise ValueError("this build's render_pack cannot render a single sound; leave [sound] off")
+        kwargs[name] = [sound] if name != "sound" else sound
+    kwargs = {k: v for k, v in kwargs.items() if k in params}
+    dest.mkdir(parents=True, exist_ok=True)
+    report = render.render_pack(pack_path, dest, engine, **kwargs)
+    return _report_files(report, dest)
+
+
+def _report_files(report: Any, dest: Path) -> list[Path]:
+    for name in ("files", "written", "outputs", "paths"):
+        files = getattr(report, name, None)
+        if files:
+            return [Path(f) if Path(f).is_absolute() else dest / f for f in files]
+    manifest = getattr(report, "manifest", None)
+    return [Path(manifest)] if manifest else [dest]
