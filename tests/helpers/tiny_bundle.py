@@ -314,7 +314,7 @@ def make_tiny_bundle(
     vocoder_output: str = "waveform",
     seed: int = 0,
     defaults: Defaults | None = None,
-    prediction: Prediction = Prediction.EPS,
+    prediction: Prediction = Prediction.V,
 ) -> Path:
     """Build a complete, valid bundle in ``root`` (created if needed) and return ``root``.
 

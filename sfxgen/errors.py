@@ -1,0 +1,27 @@
+"""Errors the runtime raises; each message says what to fix."""
+
+from __future__ import annotations
+
+
+class RequestError(ValueError):
+    """An invalid generation request (raised by validation and ``Engine.submit``)."""
+
+
+class EngineBusy(RuntimeError):
+    """The engine's queue is full: try again later (the queue never grows without limit)."""
+
+
+class EngineClosed(RuntimeError):
+    """The engine was closed or not started."""
+
+
+class Cancelled(Exception):
+    """Raised inside the pipeline when a job is cancelled (between denoiser steps)."""
+
+
+class JobFailed(RuntimeError):
+    """``Job.result()`` of a job whose pipeline raised; the message is the job's error."""
+
+
+class JobCancelled(RuntimeError):
+    """``Job.result()`` of a cancelled job."""

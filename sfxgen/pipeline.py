@@ -1,0 +1,409 @@
+"""One entry point, ``Pipeline.generate(request) -> GenerateResult``, written as numbered steps.
+
+  1. check inputs           (:func:`plan_request`: every limit, resolved defaults, file names)
+  2. encode query           (text / prior / image / blend -> cond (N, E))
+  3. timesteps              (``spaced_timesteps`` of the bundle's schedule)
+  4. noise                  (x_T row i from default_rng(seed_i): (N, M, T_pad))
+  5. denoise loop           (sampler with CFG, cond + uncond in one batched call; progress, cancel)
+  6. vocoder                (diffusion space -> log-mel -> waveform, cropped to the duration)
+  7. post-process           (sfxgen.finishing: resample, DC, fades, peak / loudness)
+  8. write                  (sfxgen.wavfile: atomic BWF/iXML WAV with the recipe; all or nothing)
+
+Bit-identity: row i's output depends on its seed and on the batch it was computed in
+(onnxruntime kernels may differ by batch shape), so every recipe records ``batch_seeds`` and
+regeneration replays the whole batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import math
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+import sfxgen
+from sfxgen import samplers
+from sfxgen.bundle import Bundle, GraphRole
+from sfxgen.errors import Cancelled, RequestError
+from sfxgen.finishing import FinishedAudio, finish
+from sfxgen.mel import denormalize
+from sfxgen.query import QueryEncoder, resolve_mode
+from sfxgen.recipe import Recipe
+from sfxgen.request import (
+    MAX_DURATION,
+    MAX_GUIDANCE,
+    MAX_PROMPT_CHARS,
+    MAX_SEED,
+    MAX_STEPS,
+    MAX_VARIATIONS,
+    MIN_DURATION,
+    GenerateRequest,
+    QueryMode,
+    is_finite_number,
+)
+from sfxgen.schedule import make_schedule, spaced_timesteps
+from sfxgen.sessions import make_session, session_provider
+from sfxgen.vocoder import Vocoder
+from sfxgen.wavfile import write_wav
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float], None]  # fraction done in [0, 1]
+CancelFn = Callable[[], bool]  # True -> stop at the next step
+DEFAULT_FRAMES_MULTIPLE = 8
+_STEM_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,()+#&@'-]{0,199}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateResult:
+    """What a finished job produced (files exist on disk when this is returned)."""
+
+    files: tuple[Path, ...]  # one WAV per variation, in seed order
+    seeds: tuple[int, ...]  # the seed of each file
+    recipes: tuple[Recipe, ...]  # the recipe written into each file
+    sample_rate: int  # Hz of the files
+    seconds: float  # requested duration of each sound in seconds
+    elapsed: float = 0.0  # wall-clock seconds the job took (check to last write)
+    provider: str = ""  # onnxruntime execution provider that ran the denoiser
+    audio: tuple[FinishedAudio, ...] = dataclasses.field(default=(), repr=False, compare=False)  # finished signals
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """A checked request with every default resolved."""
+
+    request: GenerateRequest
+    mode: QueryMode  # resolved (never AUTO)
+    seeds: tuple[int, ...]  # one per variation
+    guidance: float  # CFG w
+    steps: int
+    sampler: samplers.SamplerName
+    num_samples: int  # output samples at the model rate (duration * mel.sample_rate)
+    num_frames: int  # mel frames generated (padded to the denoiser's frames multiple)
+    paths: tuple[Path, ...]  # target files
+    image_sha256: str | None
+
+
+def frames_multiple(bundle: Bundle) -> int:
+    """The denoiser's required multiple of frames (graph config ``frames_multiple``, default 8)."""
+    cfg = bundle.graphs[GraphRole.DENOISER].config or {}
+    value = cfg.get("frames_multiple", (cfg.get("config") or {}).get("frames_multiple", DEFAULT_FRAMES_MULTIPLE))
+    return max(1, int(value))
+
+
+def frames_for(num_samples: int, bundle: Bundle) -> int:
+    """Centred STFT frames covering num_samples, rounded up to the denoiser's multiple."""
+    hop = bundle.mel.hop_length
+    frames = 1 + math.ceil(num_samples / hop)  # (frames - 1) * hop >= num_samples
+    k = frames_multiple(bundle)
+    return k * math.ceil(frames / k)
+
+
+def slugify(text: str, max_len: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:max_len].strip("_")
+    return slug or "sound"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check_image(path: Path) -> str:
+    """sha256 of a readable, decodable image file; RequestError otherwise."""
+    if not path.exists():
+        raise RequestError(f"image {path} does not exist; check the path")
+    if not path.is_file():
+        raise RequestError(f"image {path} is not a file")
+    try:
+        digest = _sha256(path)
+    except OSError as exc:
+        raise RequestError(f"image {path} cannot be read ({exc.strerror}); check its permissions") from exc
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            im.verify()
+    except Exception as exc:  # PIL raises many types for broken files
+        raise RequestError(f"image {path} is not a readable image ({exc}); use a PNG or JPEG") from exc
+    return digest
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RequestError(f"output folder {out_dir} is a file; pick a folder with --out")
+    if not out_dir.exists():
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RequestError(f"cannot create output folder {out_dir} ({exc.strerror}); pick another --out") from exc
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise RequestError(f"output folder {out_dir} is read-only; pick a writable folder with --out")
+
+
+def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] | None = None) -> Plan:
+    """Step 1: check every input against the limits and the bundle; resolve defaults.
+
+    Args:
+        request: what the user asked for.
+        bundle: the loaded bundle.
+        seeds: explicit batch seeds (regeneration); default request.seed .. seed + variations - 1.
+    Raises:
+        RequestError: naming the field and the fix.
+    """
+    r = request
+    if not isinstance(r, GenerateRequest):
+        raise RequestError(f"expected a GenerateRequest, got {type(r).__name__}")
+    if not isinstance(r.prompt, str) or not isinstance(r.blend_prompt, str):
+        raise RequestError("prompt and blend_prompt must be strings")
+    for name in ("prompt", "blend_prompt"):
+        if len(getattr(r, name)) > MAX_PROMPT_CHARS:
+            raise RequestError(
+                f"{name} is {len(getattr(r, name))} characters; at most {MAX_PROMPT_CHARS} are allowed, shorten it"
+            )
+    try:
+        mode_in = QueryMode(r.query_mode)
+    except ValueError:
+        raise RequestError(f"query_mode {r.query_mode!r} is not one of {[m.value for m in QueryMode]}") from None
+    image = Path(r.image) if r.image is not None else None
+    mode = resolve_mode(mode_in, image is not None, bundle)
+    if mode is QueryMode.IMAGE:
+        if image is None:
+            raise RequestError("query mode 'image' needs an image (--image PATH)")
+        if not bundle.has(GraphRole.IMAGE_ENCODER):
+            raise RequestError(
+                f"bundle {bundle.bundle_id!r} has no image encoder; image queries need a bundle with one"
+            )
+    elif not r.prompt.strip():
+        raise RequestError(
+            "the prompt is empty; describe the sound (e.g. 'heavy wooden door slams shut') or give --image"
+        )
+    if mode is QueryMode.PRIOR and not bundle.has(GraphRole.PRIOR):
+        raise RequestError(f"bundle {bundle.bundle_id!r} has no diffusion prior; use query mode 'text'")
+    if not is_finite_number(r.blend) or not 0.0 <= r.blend <= 1.0:
+        raise RequestError(f"blend {r.blend!r} must be a number in [0, 1]")
+    if r.blend > 0 and not r.blend_prompt.strip():
+        raise RequestError("blend > 0 needs a blend prompt (--blend-prompt)")
+    if not is_finite_number(r.duration) or not MIN_DURATION <= r.duration <= MAX_DURATION:
+        raise RequestError(f"duration {r.duration!r} s must be between {MIN_DURATION} and {MAX_DURATION} seconds")
+    if not isinstance(r.variations, int) or isinstance(r.variations, bool) or not 1 <= r.variations <= MAX_VARIATIONS:
+        raise RequestError(f"variations {r.variations!r} must be an integer from 1 to {MAX_VARIATIONS}")
+    d = bundle.defaults
+    guidance = d.guidance if r.guidance is None else r.guidance
+    if not is_finite_number(guidance) or not 0.0 <= guidance <= MAX_GUIDANCE:
+        raise RequestError(f"guidance {guidance!r} must be a finite number in [0, {MAX_GUIDANCE}] (1.5 is typical)")
+    steps = d.steps if r.steps is None else r.steps
+    max_steps = min(MAX_STEPS, bundle.schedule.num_train_steps)
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= max_steps:
+        raise RequestError(f"steps {steps!r} must be an integer from 1 to {max_steps}")
+    sampler_name = d.sampler if r.sampler is None else r.sampler
+    try:
+        sampler = samplers.SamplerName(sampler_name)
+    except ValueError:
+        raise RequestError(
+            f"unknown sampler {sampler_name!r}; choose one of {[s.value for s in samplers.SamplerName]}"
+        ) from None
+    if seeds is None:
+        seed = secrets.randbelow(2**31) if r.seed is None else r.seed
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED - r.variations:
+            raise RequestError(f"seed {seed!r} must be an integer from 0 to {MAX_SEED - r.variations}")
+        seeds = tuple(range(seed, seed + r.variations))
+    seeds = tuple(int(s) for s in seeds)
+    if len(seeds) != r.variations or len(set(seeds)) != len(seeds):
+        raise RequestError(f"need {r.variations} distinct seeds, got {list(seeds)}")
+    image_sha = _check_image(image) if image is not None and mode is QueryMode.IMAGE else None
+    # file names
+    out_dir = Path(r.out_dir)
+    if r.file_stems is not None:
+        stems = tuple(r.file_stems)
+        if len(stems) != len(seeds):
+            raise RequestError(f"file_stems has {len(stems)} names for {len(seeds)} variations")
+        bad = [s for s in stems if not isinstance(s, str) or not _STEM_OK.match(s) or s.endswith(".")]
+        if bad or len(set(stems)) != len(stems):
+            raise RequestError(f"file names {bad or stems} are invalid or repeated (no slashes, no leading dot)")
+    else:
+        base = slugify(r.prompt) if r.prompt.strip() else (slugify(image.stem) if image else "sound")
+        stems = tuple(f"{base}_s{s}" for s in seeds)
+    paths = tuple(out_dir / f"{stem}.wav" for stem in stems)
+    _check_out_dir(out_dir)
+    if not r.overwrite:
+        existing = [str(p) for p in paths if p.exists()]
+        if existing:
+            raise RequestError(f"{existing[0]} already exists; pass overwrite (--overwrite), another seed or --out")
+    num_samples = round(r.duration * bundle.mel.sample_rate)
+    return Plan(
+        request=r,
+        mode=mode,
+        seeds=seeds,
+        guidance=float(guidance),
+        steps=steps,
+        sampler=sampler,
+        num_samples=num_samples,
+        num_frames=frames_for(num_samples, bundle),
+        paths=paths,
+        image_sha256=image_sha,
+    )
+
+
+class Pipeline:
+    """Owns the onnxruntime sessions of one bundle; runs plans. Not thread-safe: one caller at a time."""
+
+    def __init__(self, bundle: Bundle, providers: list[str], num_threads: int | None = None) -> None:
+        self.bundle = bundle
+        self.schedule = make_schedule(bundle.schedule)
+        self.denoiser = make_session(bundle.path(GraphRole.DENOISER), providers, num_threads)
+        self.provider = session_provider(self.denoiser)
+        self.query = QueryEncoder(bundle, providers, num_threads)
+        self.vocoder = Vocoder(bundle, providers, num_threads)
+        log.info("pipeline ready: bundle %s on %s, vocoder %s", bundle.bundle_id, self.provider, self.vocoder.kind)
+
+    # ---------------------------------------------------------------------------------- steps
+    def denoiser_fn(self, cond: np.ndarray, w: float) -> samplers.ModelFn:
+        """The model_fn of the sampler: CFG over the denoiser graph, one batched call per step."""
+        B = cond.shape[0]
+        cond32 = cond.astype(np.float32)
+
+        def net(x: np.ndarray, t: np.ndarray) -> np.ndarray:  # x (B or 2B, M, T)
+            reps = x.shape[0] // B
+            mask = np.concatenate([np.ones(B, np.float32), np.zeros(B, np.float32)])[: x.shape[0]]
+            feeds = {
+                "x_t": np.ascontiguousarray(x, dtype=np.float32),
+                "t": t.astype(np.int64),
+                "cond": np.concatenate([cond32] * reps),
+                "cond_mask": mask,
+            }
+            return self.denoiser.run(["out"], feeds)[0]
+
+        # w = 1 is the plain conditional model: (1 - 1) * uncond + 1 * cond, so skip the uncond half
+        return net if w == 1.0 else samplers.guided(net, w)
+
+    def synthesize(
+        self, plan: Plan, on_progress: ProgressFn | None = None, is_cancelled: CancelFn | None = None
+    ) -> np.ndarray:
+        """Steps 2-6: plan -> waveforms (N, num_samples) float64 at the model rate."""
+        report = on_progress or (lambda f: None)
+
+        def check_cancel() -> None:
+            if is_cancelled is not None and is_cancelled():
+                raise Cancelled()
+
+        r, b = plan.request, self.bundle
+        # 2. encode query -> cond (N, E)
+        try:
+            image = Path(r.image) if plan.mode is QueryMode.IMAGE and r.image is not None else None
+            cond = self.query.condition(plan.mode, r.prompt, plan.seeds, image, r.blend_prompt, r.blend)
+        except (OSError, ValueError) as exc:
+            raise RequestError(f"cannot encode the query: {exc}") from exc
+        report(0.1)
+        check_cancel()
+        # 3. timesteps
+        ts = spaced_timesteps(self.schedule.num_train_steps, plan.steps)
+        # 4. noise: row i from its own generator, so the noise of seed s never depends on the batch
+        rngs = [np.random.default_rng(seed) for seed in plan.seeds]
+        x_T = samplers.randn(rngs, (b.mel.n_mels, plan.num_frames))  # (N, M, T)
+
+        # 5. denoise loop
+        def on_step(done: int, total: int) -> None:
+            report(0.1 + 0.8 * done / total)
+            check_cancel()
+
+        x0 = samplers.sample(
+            plan.sampler,
+            self.denoiser_fn(cond, plan.guidance),
+            x_T,
+            self.schedule,
+            ts,
+            b.prediction,
+            rngs=rngs,
+            on_step=on_step,
+            clip_x0=b.defaults.clip_x0,
+        )  # (N, M, T)
+        # 6. vocoder: diffusion space -> natural-log mel -> waveform, cropped to the duration
+        wave = self.vocoder(denormalize(x0, b.mel), plan.num_samples)  # (N, S)
+        if not np.all(np.isfinite(wave)):
+            raise RuntimeError("the model produced NaN/inf audio; try fewer steps, lower guidance or another sampler")
+        report(0.93)
+        check_cancel()
+        return wave
+
+    def recipe(self, plan: Plan, seed: int) -> Recipe:
+        r = plan.request
+        return Recipe(
+            prompt=r.prompt,
+            blend_prompt=r.blend_prompt if r.blend > 0 else "",
+            blend=float(r.blend),
+            image_sha256=plan.image_sha256,
+            image_path=str(Path(r.image).resolve()) if plan.image_sha256 else None,
+            query_mode=plan.mode.value,
+            seed=seed,
+            batch_seeds=plan.seeds,
+            duration=float(r.duration),
+            guidance=plan.guidance,
+            steps=plan.steps,
+            sampler=plan.sampler.value,
+            bundle_id=self.bundle.bundle_id,
+            bundle_sha256=self.bundle.manifest_sha256,
+            finish=r.finish.to_dict(),
+            sfxgen_version=sfxgen.__version__,
+        )
+
+    def generate(
+        self,
+        request: GenerateRequest | Plan,
+        on_progress: ProgressFn | None = None,
+        is_cancelled: CancelFn | None = None,
+        keep: Sequence[int] | None = None,
+    ) -> GenerateResult:
+        """Run all steps and write the files.
+
+        Args:
+            request: a request (checked here) or a plan from :func:`plan_request`.
+            on_progress: called with the fraction done.
+            is_cancelled: polled between steps; True raises :class:`~sfxgen.errors.Cancelled`.
+            keep: rows to finish and write (regeneration writes one row of a replayed batch); default all.
+        """
+        t0 = time.perf_counter()
+        # 1. check inputs
+        plan = request if isinstance(request, Plan) else plan_request(request, self.bundle)
+        rows = list(range(len(plan.seeds))) if keep is None else list(keep)
+        wave = self.synthesize(plan, on_progress, is_cancelled)
+        r = plan.request
+        # 7. post-process
+        finished = [finish(wave[i], self.bundle.mel.sample_rate, r.finish) for i in rows]
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled()
+        # 8. write: each file atomically; the batch all or nothing
+        recipes = [self.recipe(plan, plan.seeds[i]) for i in rows]
+        written: list[Path] = []
+        try:
+            for i, audio, recipe in zip(rows, finished, recipes, strict=True):
+                written.append(
+                    write_wav(plan.paths[i], audio, r.finish.bit_depth, r.tags, recipe, overwrite=r.overwrite)
+                )
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        if on_progress:
+            on_progress(1.0)
+        return GenerateResult(
+            files=tuple(written),
+            seeds=tuple(plan.seeds[i] for i in rows),
+            recipes=tuple(recipes),
+            sample_rate=r.finish.sample_rate,
+            seconds=float(r.duration),
+            elapsed=time.perf_counter() - t0,
+            provider=self.provider,
+            audio=tuple(finished),
+        )
