@@ -93,11 +93,16 @@ class VocosConfig:
     n_mels: int = 80  # M: input mel bands (natural-log mel, not normalised)
     n_fft: int = 1024  # STFT size of the head (must equal the bundle's MelConfig.n_fft)
     hop_length: int = 256  # hop of the head (must equal MelConfig.hop_length)
+    win_length: int = 1024  # Hann window of the iSTFT (must equal MelConfig.win_length)
     dim: int = 256  # backbone width
     intermediate_dim: int = 768  # ConvNeXt MLP width
     num_layers: int = 8  # ConvNeXt blocks
     kernel_size: int = 7  # depthwise kernel
     max_log_mag: float = 4.6  # clamp of the predicted log magnitude (exp(4.6) ~ 100, as Vocos)
+
+    def __post_init__(self) -> None:
+        if self.win_length > self.n_fft:
+            raise ValueError("win_length must be <= n_fft")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""Vocos-style vocoder (Siuzdak 2023): ConvNeXt 1-D backbone and an iSTFT head.
+
+mel (B, M, T) natural-log mel (not normalised) -> complex STFT (B, F, T), F = n_fft // 2 + 1.
+The ONNX graph stops at (spec_real, spec_imag) because ONNX has no ISTFT op; the
+engine finishes with :func:`sfxgen.mel.istft`. Training uses :meth:`Vocos.waveform`,
+the same overlap-add through ``torch.istft`` (centred, periodic Hann), so a wave of
+``hop * (T - 1)`` samples comes out of T frames in both places.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from exporters.configs import VocosConfig
+from sfxgen.mel import hann_window
+
+
+class ConvNeXtBlock(nn.Module):
+    """Depthwise conv, LayerNorm, pointwise MLP (GELU), layer scale, residual: (B, C, T) -> (B, C, T)."""
+
+    def __init__(self, dim: int, intermediate_dim: int, kernel_size: int, layer_scale: float) -> None:
+        super().__init__()
+        self.dwconv = nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pw1 = nn.Linear(dim, intermediate_dim)
+        self.pw2 = nn.Linear(intermediate_dim, dim)
+        self.gamma = nn.Parameter(torch.full((dim,), layer_scale))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.dwconv(x).transpose(1, 2)  # (B, T, C)
+        h = self.pw2(F.gelu(self.pw1(self.norm(h)))) * self.gamma
+        return x + h.transpose(1, 2)
+
+
+class Vocos(nn.Module):
+    """Vocos generator; see the module docstring."""
+
+    def __init__(self, config: VocosConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.embed = nn.Conv1d(c.n_mels, c.dim, 7, padding=3)
+        self.norm = nn.LayerNorm(c.dim, eps=1e-6)
+        self.blocks = nn.ModuleList(
+            ConvNeXtBlock(c.dim, c.intermediate_dim, c.kernel_size, 1.0 / c.num_layers) for _ in range(c.num_layers)
+        )
+        self.final_norm = nn.LayerNorm(c.dim, eps=1e-6)
+        self.head = nn.Linear(c.dim, c.n_fft + 2)  # log magnitude and phase for F bins
+        window = torch.from_numpy(np.array(hann_window(c.win_length, c.n_fft))).float()
+        self.register_buffer("window", window, persistent=False)
+
+    def forward(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """mel (B, M, T) -> spec_real, spec_imag (B, F, T)."""
+        x = self.norm(self.embed(mel).transpose(1, 2)).transpose(1, 2)  # (B, C, T)
+        for block in self.blocks:
+            x = block(x)
+        h = self.head(self.final_norm(x.transpose(1, 2))).transpose(1, 2)  # (B, n_fft + 2, T)
+        log_mag, phase = h.chunk(2, dim=1)  # (B, F, T) each
+        mag = torch.exp(torch.clamp(log_mag, max=self.config.max_log_mag))
+        return mag * torch.cos(phase), mag * torch.sin(phase)
+
+    def waveform(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel (B, M, T) -> wave (B, hop * (T - 1)) via torch.istft (training and torch-side eval)."""
+        real, imag = self(mel)
+        c = self.config
+        spec = torch.complex(real, imag)
+        return torch.istft(spec, c.n_fft, c.hop_length, c.n_fft, window=self.window, center=True)
