@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 _ids = itertools.count(1)
 
 
-class JobState(str, enum.Enum):
+class JobState(str, enum.Enum):  # noqa: UP042 (str mixin like sfxgen.configs enums)
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"

@@ -35,7 +35,7 @@ def choose_providers(preference: str = "auto") -> list[str]:
         return [CUDA, CPU]
     if pref == "cuda":
         raise ValueError(
-            f"CUDA was asked for but this onnxruntime offers only {have}; install onnxruntime-gpu or use --providers cpu"
+            f"CUDA was asked for but onnxruntime offers only {have}; install onnxruntime-gpu or use --providers cpu"
         )
     return [CPU]
 

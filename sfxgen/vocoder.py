@@ -41,16 +41,16 @@ def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
     n, K = frames.shape[-2:]
     total = K + hop * (n - 1)
     if K % hop:
-        out = np.zeros(frames.shape[:-2] + (total,))
+        out = np.zeros((*frames.shape[:-2], total))
         for i in range(n):
             out[..., i * hop : i * hop + K] += frames[..., i, :]
         return out
     r = K // hop
-    blocks = frames.reshape(frames.shape[:-1] + (r, hop))  # (..., n, r, hop)
-    out = np.zeros(frames.shape[:-2] + (n + r - 1, hop))
+    blocks = frames.reshape((*frames.shape[:-1], r, hop))  # (..., n, r, hop)
+    out = np.zeros((*frames.shape[:-2], n + r - 1, hop))
     for j in range(r):  # r = n_fft / hop (4..8): a handful of vectorised adds
         out[..., j : j + n, :] += blocks[..., :, j, :]
-    return out.reshape(frames.shape[:-2] + (total,))
+    return out.reshape((*frames.shape[:-2], total))
 
 
 def fast_istft(spec: np.ndarray, config: MelConfig, length: int) -> np.ndarray:

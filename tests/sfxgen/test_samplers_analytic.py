@@ -65,10 +65,8 @@ def test_deterministic_samplers_follow_the_gaussian_ode(prediction):
     x_T = np.random.default_rng(1).standard_normal((16, 8))
     exact = ode_solution(x_T, mu, s)
     errors = {}
-    for name, steps in [(SamplerName.DDIM, 25), (SamplerName.DDIM, 250), (SamplerName.DDIM, 500)] + [
-        (SamplerName.DPMPP_2M, 25),
-        (SamplerName.DPMPP_2M, 100),
-    ]:
+    DDIM, DPM = SamplerName.DDIM, SamplerName.DPMPP_2M
+    for name, steps in [(DDIM, 25), (DDIM, 250), (DDIM, 500), (DPM, 25), (DPM, 100)]:
         ts = spaced_timesteps(1000, steps)
         out = samplers.sample(name, gaussian_model(mu, s, prediction), x_T, SCHED, ts, prediction)
         errors[name, steps] = float(np.abs(out - exact).max())
@@ -125,7 +123,7 @@ def test_cfg_formula_and_single_batched_call():
 def test_cancel_from_step_callback_stops_the_loop():
     seen = []
 
-    class Stop(Exception):
+    class Stop(Exception):  # noqa: N818
         pass
 
     def on_step(done, total):
