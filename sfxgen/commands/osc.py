@@ -1,0 +1,79 @@
+"""``sfxgen osc``: run the OSC bridge (REAPER, Max, TouchDesigner or any OSC client)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+
+HELP = "run the OSC bridge: /sfxgen/generate over UDP, replies with file paths"
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=9000, help="UDP port to listen on (default 9000)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="bind address (default 127.0.0.1; anything else is reachable from outside)"
+    )
+    parser.add_argument(
+        "--reply-port",
+        type=int,
+        default=None,
+        help="send replies to the sender's host at this port (Max udpreceive) instead of the sender's port",
+    )
+    parser.add_argument("--out", default="out", help="the only folder files are written into (default ./out)")
+    parser.add_argument(
+        "--bundle", default=os.environ.get("SFXGEN_BUNDLE"), help="model bundle folder (default $SFXGEN_BUNDLE)"
+    )
+    parser.add_argument("--providers", default="auto", choices=("auto", "cuda", "cpu"), help="onnxruntime provider")
+    parser.add_argument("--max-queue", type=int, default=16, help="jobs waiting at most; more get /sfxgen/busy")
+    parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads per session")
+    parser.add_argument(
+        "--reply-files", action="store_true", help="write <out>/replies/<id>.json for every request (polling clients)"
+    )
+    parser.add_argument("--presets", default=None, help="folder of preset packs for /sfxgen/preset <name>")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sfxgen.engine import Engine
+    from sfxgen.osc.server import OscServer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.bundle:
+        log.error("no bundle: pass --bundle DIR or set SFXGEN_BUNDLE")
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = Engine(args.bundle, providers=args.providers, max_queue=args.max_queue, num_threads=args.threads)
+    engine.start()
+    try:
+        server = OscServer(
+            engine,
+            args.out,
+            host=args.host,
+            port=args.port,
+            reply_port=args.reply_port,
+            reply_files=args.reply_files,
+            presets_dir=args.presets,
+        )
+    except OSError as e:
+        engine.close()
+        log.error("cannot listen on %s:%d: %s (is another bridge running? pick --port)", args.host, args.port, e)
+        return 1
+    server.start()
+    log.info(
+        "engine on %s, bundle %s, writing into %s; Ctrl+C stops",
+        engine.provider,
+        engine.bundle.bundle_id,
+        server.router.out_dir,
+    )
+    while not stop.wait(0.5):  # woken by SIGINT/SIGTERM
+        pass
+    log.info("shutting down")
+    server.close()  # ends every open request with an error reply
+    engine.close(cancel_pending=True)
+    return 0
