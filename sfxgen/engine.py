@@ -10,6 +10,7 @@ never imports torch.
 from __future__ import annotations
 
 import enum
+import errno
 import itertools
 import logging
 import queue
@@ -262,7 +263,8 @@ class Engine:
                 job._finish(JobState.FAILED, error=str(exc))
             except OSError as exc:
                 log.warning("%s failed writing: %s", job.id, exc)
-                job._finish(JobState.FAILED, error=f"could not write the files: {exc}")
+                hint = "disk full: free some space or pick another --out; " if exc.errno == errno.ENOSPC else ""
+                job._finish(JobState.FAILED, error=f"{hint}could not write the files ({exc}); no file was kept")
             except Exception as exc:  # deliver every error to its job; keep serving
                 log.exception("%s failed", job.id)
                 job._finish(JobState.FAILED, error=f"{type(exc).__name__}: {exc}")

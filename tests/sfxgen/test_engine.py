@@ -1,0 +1,166 @@
+"""Engine: background worker, progress, cancel, bounded queue (busy), per-job errors, shutdown."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from sfxgen import wavfile
+from sfxgen.engine import Engine, EngineBusy, JobCancelled, JobFailed, JobState, RequestError
+from sfxgen.errors import EngineClosed
+from sfxgen.request import GenerateRequest
+
+
+def _req(tmp_path, **kw):
+    base = {"prompt": "dog bark", "seed": 1, "variations": 2, "duration": 0.5, "out_dir": tmp_path}
+    return GenerateRequest(**{**base, **kw})
+
+
+@pytest.fixture
+def engine(tiny_bundle):
+    with Engine(tiny_bundle, providers="cpu", max_queue=2, num_threads=1) as eng:
+        yield eng
+
+
+class Gate:
+    """A progress callback that holds the worker inside a job until released."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, job, fraction) -> None:
+        if fraction > 0.1:  # inside the denoise loop
+            self.entered.set()
+            assert self.release.wait(10)
+
+
+def test_generate_reports_provider_progress_and_files(engine, tmp_path):
+    assert engine.provider == "CPUExecutionProvider"
+    seen = []
+    job = engine.submit(_req(tmp_path), on_progress=lambda j, f: seen.append(f))
+    res = job.result(30)
+    assert job.state is JobState.DONE and job.progress == 1.0
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > engine.bundle.defaults.steps
+    assert all(p.is_file() for p in res.files) and res.provider == "CPUExecutionProvider"
+    assert res.sample_rate == 48000 and res.seconds == 0.5
+
+
+def test_done_callbacks_run_once(engine, tmp_path):
+    calls = []
+    job = engine.submit(_req(tmp_path))
+    job.add_done_callback(calls.append)
+    job.result(30)
+    job.add_done_callback(calls.append)  # already done: called at once
+    assert calls == [job, job]
+
+
+def test_cancel_running_job_stops_and_next_job_runs(engine, tmp_path):
+    gate = Gate()
+    job = engine.submit(_req(tmp_path / "a"), on_progress=gate)
+    assert gate.entered.wait(10)
+    job.cancel()
+    gate.release.set()
+    with pytest.raises(JobCancelled):
+        job.result(10)
+    assert job.state is JobState.CANCELLED
+    assert not any((tmp_path / "a").iterdir())  # nothing written
+    assert engine.generate(_req(tmp_path / "b"), timeout=30).files
+
+
+def test_busy_when_queue_full_and_cancel_queued(engine, tmp_path):
+    gate = Gate()
+    running = engine.submit(_req(tmp_path / "r"), on_progress=gate)
+    assert gate.entered.wait(10)
+    q1 = engine.submit(_req(tmp_path / "q1"))
+    q2 = engine.submit(_req(tmp_path / "q2"))
+    with pytest.raises(EngineBusy, match="busy"):
+        engine.submit(_req(tmp_path / "q3"))
+    q1.cancel()
+    gate.release.set()
+    running.result(30)
+    with pytest.raises(JobCancelled):
+        q1.result(10)
+    assert q2.result(30).files
+    assert not (tmp_path / "q1").exists() or not any((tmp_path / "q1").iterdir())
+
+
+def test_error_in_one_job_is_delivered_and_engine_keeps_serving(engine, tmp_path, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("vocoder exploded")
+
+    monkeypatch.setattr(engine.pipeline.vocoder, "__call__", boom, raising=False)
+    monkeypatch.setattr(type(engine.pipeline), "synthesize", lambda *a, **k: boom())
+    job = engine.submit(_req(tmp_path / "bad"))
+    with pytest.raises(JobFailed, match="vocoder exploded"):
+        job.result(30)
+    assert job.state is JobState.FAILED and "vocoder exploded" in job.error
+    monkeypatch.undo()
+    assert engine.generate(_req(tmp_path / "good"), timeout=30).files
+
+
+class _DiskFullOS:
+    """os with write() failing with ENOSPC after `budget` bytes (the real atomic writer runs)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def write(self, fd, data):
+        n = min(len(data), self.budget)
+        if n == 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.budget -= n
+        return os.write(fd, bytes(data[:n]))
+
+
+def test_disk_full_leaves_no_file_and_engine_keeps_serving(engine, tmp_path, monkeypatch):
+    out = tmp_path / "full"
+    one_file = 0.5 * 48000 * 3 + 4096  # room for the first file, not the second
+    monkeypatch.setattr(wavfile, "os", _DiskFullOS(int(one_file)))
+    job = engine.submit(_req(out))
+    with pytest.raises(JobFailed, match="disk full"):
+        job.result(30)
+    assert list(out.iterdir()) == []  # no partial or temp file, first file of the batch removed too
+    monkeypatch.undo()
+    assert len(engine.generate(_req(out), timeout=30).files) == 2
+
+
+def test_submit_validates_at_once(engine, tmp_path):
+    with pytest.raises(RequestError, match="prompt is empty"):
+        engine.submit(_req(tmp_path, prompt="  "))
+    assert engine.queued == 0
+
+
+def test_closed_engine_refuses_and_close_cancels_queued(tiny_bundle, tmp_path):
+    eng = Engine(tiny_bundle, providers="cpu", max_queue=4, num_threads=1)
+    with pytest.raises(EngineClosed):
+        eng.submit(_req(tmp_path))
+    eng.start()
+    gate = Gate()
+    running = eng.submit(_req(tmp_path / "r"), on_progress=gate)
+    assert gate.entered.wait(10)
+    queued = eng.submit(_req(tmp_path / "q"))
+    closer = threading.Thread(target=eng.close)
+    closer.start()
+    gate.release.set()
+    closer.join(10)
+    assert not closer.is_alive()
+    assert queued.state is JobState.CANCELLED
+    assert running.state in (JobState.CANCELLED, JobState.DONE)
+    with pytest.raises(EngineClosed):
+        eng.submit(_req(tmp_path))
+
+
+def test_seed_determinism_through_engine(engine, tmp_path):
+    a = engine.generate(_req(tmp_path / "a", seed=7), timeout=30)
+    b = engine.generate(_req(tmp_path / "b", seed=7), timeout=30)
+    for x, y in zip(a.audio, b.audio, strict=True):
+        np.testing.assert_array_equal(x.samples, y.samples)
+    assert a.recipes[0].batch_seeds == (7, 8)
