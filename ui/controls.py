@@ -1,0 +1,303 @@
+"""Side panel: prompt (with history completion), blend, image drop, generation settings."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import media
+
+SAMPLERS = ("dpmpp_2m", "ddim", "ddpm")
+MAX_UI_SEED = 2**31 - 1
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """File-name-safe short form of a prompt."""
+    s = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return (s[:limit].rstrip("_") or "sound") if s else "sound"
+
+
+class DropZone(QLabel):
+    """Accepts a dropped image or video file; emits its path."""
+
+    dropped = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dropZone")
+        self.setAcceptDrops(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumHeight(56)
+        self.setWordWrap(True)
+        self.show_empty()
+
+    def show_empty(self) -> None:
+        self.setPixmap(QPixmap())
+        self.setText("drop an image or a video here\nfor an image query")
+
+    def show_image(self, path: Path) -> None:
+        pix = QPixmap(str(path))
+        if pix.isNull():
+            self.setText(path.name)
+        else:
+            self.setPixmap(pix.scaledToHeight(72, Qt.TransformationMode.SmoothTransformation))
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            self.setProperty("active", True)
+            self.style().polish(self)
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: Any) -> None:
+        self.setProperty("active", False)
+        self.style().polish(self)
+
+    def dropEvent(self, event: Any) -> None:
+        self.dragLeaveEvent(event)
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            event.acceptProposedAction()
+            self.dropped.emit(urls[0])
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    label.setObjectName("section")
+    return label
+
+
+class ControlPanel(QFrame):
+    """Everything that shapes the next request; :meth:`request` builds it."""
+
+    generate_clicked = Signal()
+    cancel_clicked = Signal()
+    image_dropped = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self.setFixedWidth(330)
+        self.image: Path | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 8, 12, 10)
+        lay.setSpacing(5)
+
+        lay.addWidget(_section("Prompt"))
+        self.prompt = QLineEdit()
+        self.prompt.setObjectName("prompt")
+        self.prompt.setPlaceholderText("heavy wooden door slams shut")
+        self.prompt.setClearButtonEnabled(True)
+        self._prompt_model = QStringListModel(self)
+        completer = QCompleter(self._prompt_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.prompt.setCompleter(completer)
+        self.prompt.returnPressed.connect(self.generate_clicked)
+        lay.addWidget(self.prompt)
+
+        lay.addWidget(_section("Blend"))
+        self.blend_prompt = QLineEdit()
+        self.blend_prompt.setPlaceholderText("second prompt (optional)")
+        self.blend_prompt.setCompleter(QCompleter(self._prompt_model, self))
+        lay.addWidget(self.blend_prompt)
+        row = QHBoxLayout()
+        self.blend = QSlider(Qt.Orientation.Horizontal)
+        self.blend.setRange(0, 100)
+        self.blend_label = QLabel("0 %")
+        self.blend_label.setFixedWidth(40)
+        self.blend_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.blend.valueChanged.connect(lambda v: self.blend_label.setText(f"{v} %"))
+        row.addWidget(self.blend, 1)
+        row.addWidget(self.blend_label)
+        lay.addLayout(row)
+
+        lay.addWidget(_section("Image query"))
+        self.drop = DropZone()
+        self.drop.dropped.connect(self.image_dropped)
+        lay.addWidget(self.drop)
+        self.clear_image_btn = QPushButton("Clear image")
+        self.clear_image_btn.clicked.connect(self.clear_image)
+        self.clear_image_btn.setVisible(False)
+        lay.addWidget(self.clear_image_btn)
+
+        lay.addWidget(_section("Settings"))
+        form = QFormLayout()
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(4)
+        self.duration = QDoubleSpinBox()
+        self.duration.setRange(0.25, 30.0)
+        self.duration.setSingleStep(0.25)
+        self.duration.setSuffix(" s")
+        self.duration.setValue(2.0)
+        self.variations = QSpinBox()
+        self.variations.setRange(1, 64)
+        self.variations.setValue(4)
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(0.0, 50.0)
+        self.guidance.setSingleStep(0.1)
+        self.guidance.setValue(1.5)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 1000)
+        self.steps.setValue(25)
+        self.sampler = QComboBox()
+        self.sampler.addItems(SAMPLERS)
+        seed_row = QHBoxLayout()
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_UI_SEED)
+        self.seed.setValue(random.randrange(MAX_UI_SEED))
+        self.seed_lock = QCheckBox("lock")
+        self.seed_lock.setToolTip("keep this seed for the next generation (else a new seed each time)")
+        dice = QToolButton()
+        dice.setText("⟳")
+        dice.setToolTip("new seed")
+        dice.clicked.connect(self.new_seed)
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.seed_lock)
+        seed_row.addWidget(dice)
+        for label, w in (
+            ("Duration", self.duration),
+            ("Variations", self.variations),
+            ("Guidance", self.guidance),
+            ("Steps", self.steps),
+            ("Sampler", self.sampler),
+        ):
+            form.addRow(label, w)
+        form.addRow("Seed", seed_row)
+        for w in (self.duration, self.variations, self.guidance, self.steps, self.seed):
+            w.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)  # compact; arrows / wheel still step
+            w.setAlignment(Qt.AlignmentFlag.AlignRight)
+        lay.addLayout(form)
+
+        lay.addStretch(1)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        lay.addWidget(self.error)
+        buttons = QHBoxLayout()
+        self.generate_btn = QPushButton("Generate")
+        self.generate_btn.setObjectName("primary")
+        self.generate_btn.setToolTip("Ctrl+Enter (or Enter in the prompt)")
+        self.generate_btn.clicked.connect(self.generate_clicked)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setToolTip("Esc")
+        self.cancel_btn.setEnabled(False)
+        self.cancel_btn.clicked.connect(self.cancel_clicked)
+        buttons.addWidget(self.generate_btn, 1)
+        buttons.addWidget(self.cancel_btn)
+        lay.addLayout(buttons)
+        hint = QLabel("Space play · 1-9 variation · L loop · F fav · R regen · M more like this")
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        lay.addWidget(hint)
+
+    # -- state -----------------------------------------------------------------------------------------------
+    def set_prompt_history(self, prompts: list[str]) -> None:
+        self._prompt_model.setStringList(prompts)
+
+    def prompt_history(self) -> list[str]:
+        return self._prompt_model.stringList()
+
+    def set_busy(self, busy: bool) -> None:
+        self.generate_btn.setEnabled(not busy)
+        self.cancel_btn.setEnabled(busy)
+
+    def new_seed(self) -> int:
+        self.seed.setValue(random.randrange(MAX_UI_SEED))
+        return self.seed.value()
+
+    def set_image(self, path: Path) -> None:
+        self.image = Path(path)
+        self.drop.show_image(self.image)
+        self.drop.setToolTip(str(self.image))
+        self.clear_image_btn.setVisible(True)
+
+    def clear_image(self) -> None:
+        self.image = None
+        self.drop.show_empty()
+        self.drop.setToolTip("")
+        self.clear_image_btn.setVisible(False)
+
+    def apply_defaults(self, defaults: Any) -> None:
+        """Bundle defaults (sfxgen.bundle.Defaults) into the settings."""
+        self.guidance.setValue(float(defaults.guidance))
+        self.steps.setValue(int(defaults.steps))
+        if defaults.sampler in SAMPLERS:
+            self.sampler.setCurrentText(defaults.sampler)
+        self.duration.setValue(float(defaults.duration))
+
+    def apply_recipe(self, recipe: dict[str, Any]) -> None:
+        """Load a stored recipe back into the controls (history → settings)."""
+        self.prompt.setText(recipe.get("prompt", ""))
+        self.blend_prompt.setText(recipe.get("blend_prompt", ""))
+        self.blend.setValue(round(float(recipe.get("blend", 0.0)) * 100))
+        for key, widget in (("duration", self.duration), ("guidance", self.guidance)):
+            if key in recipe:
+                widget.setValue(float(recipe[key]))
+        if "steps" in recipe:
+            self.steps.setValue(int(recipe["steps"]))
+        if recipe.get("sampler") in SAMPLERS:
+            self.sampler.setCurrentText(recipe["sampler"])
+        if "seed" in recipe and 0 <= int(recipe["seed"]) <= MAX_UI_SEED:
+            self.seed.setValue(int(recipe["seed"]))
+            self.seed_lock.setChecked(True)
+        image = recipe.get("image_path")
+        if image and Path(image).is_file():
+            self.set_image(Path(image))
+        else:
+            self.clear_image()
+
+    def settings(self, *, roll_seed: bool = True) -> dict[str, Any]:
+        """Request fields from the controls; rolls a new seed unless locked."""
+        if roll_seed and not self.seed_lock.isChecked():
+            self.new_seed()
+        return {
+            "prompt": self.prompt.text().strip(),
+            "image": self.image,
+            "blend_prompt": self.blend_prompt.text().strip(),
+            "blend": self.blend.value() / 100.0 if self.blend_prompt.text().strip() else 0.0,
+            "duration": float(self.duration.value()),
+            "variations": int(self.variations.value()),
+            "seed": int(self.seed.value()),
+            "guidance": float(self.guidance.value()),
+            "steps": int(self.steps.value()),
+            "sampler": self.sampler.currentText(),
+        }
+
+
+def file_stems(out_dir: Path, prompt: str, seeds: list[int]) -> tuple[str, ...]:
+    """``<slug>_s<seed>`` per seed, with a ``_2``, ``_3`` ... suffix where a file of that name exists."""
+    base = slug(prompt or "image")
+    stems = []
+    for s in seeds:
+        stem, k = f"{base}_s{s}", 1
+        while (out_dir / f"{stem}.wav").exists() or stem in stems:
+            k += 1
+            stem = f"{base}_s{s}_{k}"
+        stems.append(stem)
+    return tuple(stems)
+
+
+def is_media(path: str) -> bool:
+    return media.is_image(path) or media.is_video(path)
