@@ -1,0 +1,55 @@
+"""Audio discovery inside archives, chunking and drop rules."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from exporters.corpus import audio
+from exporters.corpus.sources import ArchiveGlob, Source
+
+SR = 8000
+
+
+def _wav_bytes(x: np.ndarray, sr: int = SR) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, x, sr, format="WAV")
+    return buf.getvalue()
+
+
+def test_archive_extraction(tmp_path: Path) -> None:
+    tone = 0.5 * np.sin(np.arange(SR) * 0.05).astype(np.float32)
+    pk3 = tmp_path / "usr/share/game/0snd.pk3"
+    pk3.parent.mkdir(parents=True)
+    with zipfile.ZipFile(pk3, "w") as zf:
+        zf.writestr("sound/steps/gravel1.wav", _wav_bytes(tone))
+        zf.writestr("sound/readme.txt", "not audio")
+        zf.writestr("music/theme.wav", _wav_bytes(tone))
+    src = Source("pkg", "GPL-2+", archives=(ArchiveGlob("usr/share/game/*.pk3", "sound/*"),))
+    (found,) = audio.find_audio(src, tmp_path)
+    assert found.source_path == "usr/share/game/0snd.pk3:sound/steps/gravel1.wav"
+    assert found.licence_path == "usr/share/game/sound/steps/gravel1.wav"
+    x, sr = audio.decode_mono(found.read_bytes())
+    assert sr == SR and np.allclose(x, tone, atol=1e-4)
+
+
+def test_chunk_and_drop() -> None:
+    x = np.ones(int(25 * SR), np.float32) * 0.1
+    pieces = audio.chunk(x, SR)
+    assert len(pieces) == 3 and sum(p.size for p in pieces) == x.size
+    assert max(p.size for p in pieces) <= 10 * SR
+    assert audio.drop_reason(np.zeros(SR, np.float32), SR) == "near_silent"
+    assert audio.drop_reason(np.ones(SR // 20, np.float32), SR) == "too_short"
+    assert audio.drop_reason(pieces[0], SR) is None
+
+
+def test_pcm_hash_is_content_identity() -> None:
+    x = np.linspace(-1.2, 1.2, 100, dtype=np.float32)
+    pcm = audio.to_pcm16(x)
+    assert np.abs(pcm.astype(np.int32)).max() <= 32767
+    assert audio.pcm_sha256(pcm) == audio.pcm_sha256(pcm.copy())
+    assert audio.pcm_sha256(pcm) != audio.pcm_sha256(pcm[::-1].copy())

@@ -1,0 +1,84 @@
+"""A tiny end-to-end build over fake unpacked packages (no apt-get, no network)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from exporters.corpus.build import build_corpus
+
+SR_IN, SR_OUT = 22050, 8000
+LUGARU = "usr/share/games/lugaru/Sounds"
+COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+
+Files: *
+Copyright: someone
+License: GPL-2+
+
+Files: Data/*
+Copyright: someone
+License: CC-BY-SA-3.0
+"""
+
+
+def _noise(seconds: float, seed: int, level: float = 0.3) -> np.ndarray:
+    return (level * np.random.default_rng(seed).standard_normal(int(seconds * SR_IN))).astype(np.float32)
+
+
+def _ogg(x: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, x, SR_IN, format="OGG", subtype="VORBIS")
+    return buf.getvalue()
+
+
+def _fake_cache(cache: Path) -> None:
+    lug = cache / "extracted/lugaru-data"
+    (lug / LUGARU).mkdir(parents=True)
+    bark = _ogg(_noise(0.5, 1))
+    (lug / LUGARU / "Bark.ogg").write_bytes(bark)
+    (lug / LUGARU / "Bark2.ogg").write_bytes(bark)  # duplicate content: deduped
+    (lug / LUGARU / "Wind.ogg").write_bytes(_ogg(_noise(21.0, 2)))  # chunked into 3 pieces
+    (lug / LUGARU / "Thud.ogg").write_bytes(_ogg(np.zeros(SR_IN, np.float32)))  # near-silent: dropped
+    (lug / LUGARU / "Music1Desert.ogg").write_bytes(_ogg(_noise(0.5, 3)))  # skipped by rule? no: unmatched
+    doc = lug / "usr/share/doc/lugaru-data"
+    doc.mkdir(parents=True)
+    (doc / "copyright").write_text(COPYRIGHT, encoding="utf-8")
+    ufo = cache / "extracted/ufoai-sound/usr/share/games/ufoai/base"
+    ufo.mkdir(parents=True)
+    with zipfile.ZipFile(ufo / "0snd.pk3", "w") as zf:
+        for take in range(1, 4):
+            zf.writestr(f"sound/footsteps/gravel{take}.ogg", _ogg(_noise(0.3, 10 + take)))
+        zf.writestr("sound/misc/breakglass01.ogg", _ogg(_noise(0.04, 20)))  # too short: dropped
+    for name in ("lugaru-data", "ufoai-sound"):
+        (cache / "extracted" / f"{name}.ok").touch()
+
+
+def test_tiny_build_end_to_end(tmp_path: Path) -> None:
+    cache, out = tmp_path / "cache", tmp_path / "corpus"
+    _fake_cache(cache)
+    report = build_corpus(out, cache, sample_rate=SR_OUT, packages=["lugaru-data", "ufoai-sound"])
+    lines = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    cats = sorted(x["category"] for x in lines)
+    assert cats == ["dog_bark", "footsteps_gravel", "footsteps_gravel", "footsteps_gravel", "wind", "wind", "wind"]
+    assert report.excluded == {"duplicate": 1, "near_silent": 1, "too_short": 1, "unmatched": 1}
+    for x in lines:
+        path = out / x["path"]
+        assert path.exists() and x["path"] == f"audio/{x['split']}/{x['category']}/{x['id']}.flac"
+        data, sr = sf.read(path, dtype="int16")
+        assert sr == SR_OUT and abs(len(data) / sr - x["duration_s"]) < 1e-3
+        assert x["licence"] == ("CC-BY-SA-3.0" if x["source_package"] == "lugaru-data" else "GPL-2+")
+        assert x["ucs_catid"] and x["captions"]
+    assert {x["split"] for x in lines if x["category"] == "footsteps_gravel"} == {"train"}  # one series
+    assert max(x["duration_s"] for x in lines) <= 10.0
+    assert json.loads((out / "report.json").read_text())["clips"] == 7
+    # Re-running is idempotent and reuses the work records.
+    before = (out / "manifest.jsonl").read_text()
+    stamp = {p: p.stat().st_mtime_ns for p in (out / ".work/audio").iterdir()}
+    again = build_corpus(out, cache, sample_rate=SR_OUT, packages=["lugaru-data", "ufoai-sound"])
+    assert again == report and (out / "manifest.jsonl").read_text() == before
+    assert stamp == {p: p.stat().st_mtime_ns for p in (out / ".work/audio").iterdir()}
