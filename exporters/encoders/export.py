@@ -72,7 +72,8 @@ def _torch_export(
     path: Path,
 ) -> None:
     args = tuple(torch.from_numpy(feeds[n]) for n in input_names)
-    with torch.inference_mode(False), torch.no_grad():
+    # grad enabled: nn.MultiheadAttention otherwise takes its fused fast path, which ONNX cannot export
+    with torch.inference_mode(False), torch.enable_grad():
         torch.onnx.export(
             module,
             args,
