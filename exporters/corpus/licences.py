@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+_ALIASES = {"CC-BY-SA-3": "CC-BY-SA-3.0", "CC-BY-3": "CC-BY-3.0"}  # spellings seen in Debian copyright files
+
+
 @dataclass(frozen=True)
 class FilesStanza:
     """One ``Files:`` paragraph: its glob patterns and the short licence name."""
@@ -34,6 +37,7 @@ def parse_dep5(text: str) -> tuple[FilesStanza, ...]:
         if "files" in fields and "license" in fields:
             patterns = tuple(p for part in fields["files"] for p in part.split() if p)
             licence = fields["license"][0].strip()
+            licence = _ALIASES.get(licence, licence)
             if patterns and licence:
                 stanzas.append(FilesStanza(patterns, licence))
     return tuple(stanzas)
