@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-
 _ALIASES = {"CC-BY-SA-3": "CC-BY-SA-3.0", "CC-BY-3": "CC-BY-3.0"}  # spellings seen in Debian copyright files
 
 
