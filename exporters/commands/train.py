@@ -1,0 +1,85 @@
+"""`sfxgen train`: train a denoiser, vocoder or prior from a TOML recipe.
+
+    sfxgen train CONFIG.toml --out RUN_DIR [--resume]
+    sfxgen train --recipe default_denoiser --data /work/corpus --out RUN_DIR [--steps N] [--resume]
+
+Nothing heavy is imported at module level (torch only inside :func:`run`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "train a model (denoiser / vocoder / prior) from a recipe; resumable"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", nargs="?", help="training config (TOML); or use --recipe")
+    parser.add_argument("--config", dest="config_opt", metavar="TOML", help="same as the positional CONFIG")
+    parser.add_argument("--recipe", help="a recipe shipped in exporters/train/recipes (e.g. default_denoiser)")
+    parser.add_argument("--data", help="dataset folder or manifest (overrides [data] path)")
+    parser.add_argument("--out", required=True, help="run folder: checkpoints, logs, samples, cache")
+    parser.add_argument("--steps", type=int, help="total steps (overrides [loop] steps)")
+    parser.add_argument("--batch-size", type=int, help="global batch size (overrides [loop] batch_size)")
+    parser.add_argument("--cache-dir", help="cache folder (default: RUN_DIR/cache); share it between runs")
+    parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt if it exists")
+    parser.add_argument("--cache-only", action="store_true", help="fill the cache and stop (run before torchrun)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+    import logging
+    import os
+    from pathlib import Path
+
+    from exporters.train.config import load_config, recipe_path
+    from sfxgen.configs import ConfigError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("sfxgen.train")
+    path = args.config or args.config_opt
+    if bool(path) == bool(args.recipe):
+        log.error("give exactly one of CONFIG.toml or --recipe NAME")
+        return 2
+    try:
+        config = load_config(path) if path else load_config(recipe_path(args.recipe))
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    if args.data:
+        config = config.replace(data=dataclasses.replace(config.data, path=str(Path(args.data).resolve())))
+    if args.steps is not None:
+        config = config.replace(loop=dataclasses.replace(config.loop, steps=args.steps))
+    if args.batch_size is not None:
+        config = config.replace(loop=dataclasses.replace(config.loop, batch_size=args.batch_size))
+    if args.cache_dir:
+        config = config.replace(cache_dir=str(Path(args.cache_dir).resolve()))
+    if not config.data.path:
+        log.error("no dataset: pass --data DIR or set [data] path in the config")
+        return 2
+    os.environ.setdefault("OMP_NUM_THREADS", str(config.loop.num_threads))
+
+    import torch
+
+    torch.set_num_threads(config.loop.num_threads)
+    from exporters.train.data import DataError
+    from exporters.train.loop import train
+    from exporters.train.recipes import prepare
+
+    out = Path(args.out)
+    try:
+        task = prepare(config, out, progress=not args.no_progress)
+    except (DataError, ConfigError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    if args.cache_only:
+        log.info("cache ready for %d items", task.num_items())
+        return 0
+    try:
+        summary = train(config, task, out, resume=args.resume)
+    except FileExistsError as exc:
+        log.error("%s", exc)
+        return 2
+    log.info("done: step %d, last loss %.5f", summary["step"], summary["loss"])
+    return 0

@@ -1,0 +1,120 @@
+"""Frozen query encoders used to precompute conditioning embeddings for the cache.
+
+Each encoder has an ``id`` (part of the cache key), ``embed_texts(list[str])
+-> (N, E)`` and, for image-capable encoders, ``embed_images(list[PIL]) ->
+(N, E)``; all outputs are float32 and L2-normalised, as the bundle's graph
+contract says. Heavy libraries are imported only when an encoder is built.
+
+Types:
+  * ``minilm``: all-MiniLM-L6-v2 sentence embeddings (384-d), from
+    :mod:`exporters.encoders.minilm` (text only; the default model's encoder).
+  * ``clip``: open_clip text + image towers, from :mod:`exporters.encoders.clip`.
+  * ``hashed``: a tiny deterministic stand-in (bag of hashed words and a
+    4x4 colour thumbnail, each through a fixed random projection). No weights,
+    no download: for tests and smoke runs only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any, Protocol
+
+import numpy as np
+
+from exporters.train.config import EncoderConfig
+
+logger = logging.getLogger(__name__)
+
+
+class QueryEncoder(Protocol):
+    id: str
+    dim: int
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_images(self, images: list[Any]) -> np.ndarray: ...
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+class HashedEncoder:
+    """Deterministic bag-of-words / thumbnail embeddings (tests and smoke runs only)."""
+
+    def __init__(self, dim: int = 32, seed: int = 0) -> None:
+        self.dim = dim
+        self.id = f"hashed-{dim}-{seed}"
+        rng = np.random.default_rng(seed)
+        self._img_proj = rng.standard_normal((48, dim)).astype(np.float32)
+        self._seed = seed
+
+    def _word(self, word: str) -> np.ndarray:
+        h = int.from_bytes(hashlib.sha256(f"{self._seed}:{word}".encode()).digest()[:8], "little")
+        return np.random.default_rng(h).standard_normal(self.dim).astype(np.float32)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i] += self._word(w)
+        return _l2(out)
+
+    def embed_images(self, images: list[Any]) -> np.ndarray:
+        thumbs = np.stack(
+            [np.asarray(img.convert("RGB").resize((4, 4)), dtype=np.float32).reshape(-1) / 255.0 for img in images]
+        )
+        return _l2((thumbs - 0.5) @ self._img_proj)
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 text embeddings through exporters.encoders.minilm (text only)."""
+
+    dim = 384
+
+    def __init__(self, **config: Any) -> None:
+        from exporters.encoders import minilm
+
+        self._minilm = minilm
+        self._config = minilm.MiniLMConfig(**config)
+        self.id = "minilm-l6-v2" + (f"-{_digest(config)}" if config else "")
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        return _l2(self._minilm.embed_texts(list(texts), self._config))
+
+    def embed_images(self, images: list[Any]) -> np.ndarray:
+        raise ValueError("the MiniLM encoder has no image tower; use encoder.type = 'clip' for video/image data")
+
+
+class ClipEncoder:
+    """open_clip text and image towers through exporters.encoders.clip."""
+
+    def __init__(self, **config: Any) -> None:
+        from exporters.encoders import clip
+
+        self._enc = clip.load_clip_encoder(**config)
+        self.dim = int(self._enc.embed_dim)
+        self.id = "clip-" + _digest(config)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        return _l2(self._enc.embed_texts(list(texts)))
+
+    def embed_images(self, images: list[Any]) -> np.ndarray:
+        return _l2(self._enc.embed_images(list(images)))
+
+
+def _digest(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+ENCODERS = {"hashed": HashedEncoder, "minilm": MiniLMEncoder, "clip": ClipEncoder}
+
+
+def build_encoder(config: EncoderConfig) -> QueryEncoder:
+    """Build the encoder named by ``config.type``; fails loudly on an unknown type."""
+    if config.type not in ENCODERS:
+        raise ValueError(f"unknown encoder type {config.type!r}; known: {sorted(ENCODERS)}")
+    return ENCODERS[config.type](**config.config)

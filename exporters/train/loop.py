@@ -1,0 +1,386 @@
+"""The shared, config-driven training loop.
+
+One loop trains every recipe: a :class:`Task` owns the model, builds batches
+and computes the loss; the loop owns AdamW, warm-up, gradient clipping, EMA,
+checkpoints, logs, DDP and AMP.
+
+Determinism and exact resume: nothing random is carried from step to step.
+Step ``s`` draws its data order from ``(seed, epoch)`` permutations, its
+augmentation from ``(seed, s, position)`` generators and its noise / dropout
+from a torch generator seeded with ``(seed, s, rank)``. A checkpoint holds
+model, EMA, optimiser and step (and, for completeness, the python / numpy /
+torch global RNG states), so N straight steps and k steps + kill + resume to N
+give bit-identical weights on the same machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import json
+import logging
+import math
+import os
+import random
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from exporters.checkpoint import Checkpoint, load_checkpoint, load_into, make_checkpoint, save_checkpoint
+from exporters.train.config import TrainConfig, config_to_dict
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT = "last.pt"
+
+
+class Task(Protocol):
+    """What a recipe provides to the loop."""
+
+    model: nn.Module  # the trained network (optimised, EMA'd, checkpointed)
+    role: str  # checkpoint component role: "denoiser" | "vocoder" | "prior"
+
+    def num_items(self) -> int: ...
+
+    def make_batch(self, indices: np.ndarray, rngs: list[np.random.Generator]) -> dict[str, torch.Tensor]: ...
+
+    def loss(
+        self, model: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
+    ) -> tuple[torch.Tensor, dict[str, float]]: ...
+
+    def checkpoint_fields(self) -> dict[str, Any]: ...  # mel, diffusion, query, meta (exporters.checkpoint)
+
+    def diagnostics(self, ema_model: nn.Module, step: int, out_dir: Path) -> dict[str, float]: ...
+
+
+@dataclasses.dataclass
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def dist_info() -> DistInfo:
+    """Rank / world size from torchrun's environment (1 process when WORLD_SIZE is unset)."""
+    return DistInfo(
+        rank=int(os.environ.get("RANK", 0)),
+        world_size=int(os.environ.get("WORLD_SIZE", 1)),
+        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
+    )
+
+
+def derive_seed(*parts: int) -> int:
+    """A 63-bit seed from integers, independent for different tuples (numpy SeedSequence)."""
+    return int(np.random.SeedSequence([int(p) & 0xFFFFFFFF for p in parts]).generate_state(2, np.uint64)[0] >> 1)
+
+
+class DataOrder:
+    """Global sample order: epoch e visits a permutation drawn from (seed, e)."""
+
+    def __init__(self, num_items: int, seed: int) -> None:
+        if num_items <= 0:
+            raise ValueError("no training items")
+        self.n = num_items
+        self.seed = seed
+        self._perms: dict[int, np.ndarray] = {}
+
+    def _perm(self, epoch: int) -> np.ndarray:
+        if epoch not in self._perms:
+            if len(self._perms) > 4:
+                self._perms.pop(min(self._perms))
+            self._perms[epoch] = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+        return self._perms[epoch]
+
+    def positions(self, step: int, batch_size: int) -> np.ndarray:
+        return np.arange(step * batch_size, (step + 1) * batch_size, dtype=np.int64)
+
+    def indices(self, positions: np.ndarray) -> np.ndarray:
+        return np.array([self._perm(int(p) // self.n)[int(p) % self.n] for p in positions], dtype=np.int64)
+
+
+def atomic_save(ckpt: Checkpoint, path: Path) -> None:
+    """Save an :mod:`exporters.checkpoint` file via a fsynced temporary file renamed over path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        save_checkpoint(tmp, ckpt)  # itself atomic within tmp's name
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def lr_at(step: int, config: TrainConfig) -> float:
+    """Linear warm-up to optim.lr, then constant (the papers' AdamW at 1e-4)."""
+    warm = config.optim.warmup_steps
+    return config.optim.lr * min(1.0, (step + 1) / warm) if warm > 0 else config.optim.lr
+
+
+class CsvLog:
+    """Append-only CSV of training metrics; on resume rows past the checkpoint step are dropped."""
+
+    def __init__(self, path: Path, resume_step: int) -> None:
+        self.path = path
+        self.fields: list[str] | None = None
+        if path.is_file():
+            with open(path, newline="") as fh:
+                rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= resume_step]
+            if rows:
+                self.fields = list(rows[0].keys())
+            with open(path, "w", newline="") as fh:
+                if self.fields:
+                    w = csv.DictWriter(fh, self.fields)
+                    w.writeheader()
+                    w.writerows(rows)
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self.fields is None:
+            self.fields = list(row.keys())
+            with open(self.path, "w", newline="") as fh:
+                csv.DictWriter(fh, self.fields).writeheader()
+        with open(self.path, "a", newline="") as fh:
+            csv.DictWriter(fh, self.fields, extrasaction="ignore").writerow(row)
+
+
+def _tensorboard(out_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(out_dir / "tb"))
+
+
+class _StopFlag:
+    """SIGTERM / SIGINT ask the loop to checkpoint and stop after the current step."""
+
+    def __init__(self) -> None:
+        self.stop = False
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopFlag:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError):  # not the main thread: no handler, no graceful stop
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        logger.warning("signal %d: checkpointing and stopping after this step", signum)
+        self.stop = True
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def rng_state() -> dict[str, Any]:
+    """Global python / numpy / torch RNG states as plain lists and tensors (weights_only-loadable)."""
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "python": [version, list(internal), gauss],
+        "numpy": [kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+
+
+def train(
+    config: TrainConfig,
+    task: Task,
+    out_dir: Path,
+    resume: bool = True,
+    stop_at: int | None = None,
+    save_at_end: bool = True,
+) -> dict[str, Any]:
+    """Run (or resume) training until ``config.loop.steps`` (or ``stop_at``, for tests).
+
+    ``save_at_end=False`` with ``stop_at`` imitates a kill: steps after the last
+    periodic checkpoint are lost, as they would be.
+
+    Returns a summary dict: steps done, last loss, seconds per step.
+    """
+    loop = config.loop
+    dist = dist_info()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    device = torch.device(f"cuda:{dist.local_rank}" if torch.cuda.is_available() else "cpu")
+    if device.type == "cpu":
+        torch.set_num_threads(loop.num_threads)
+    if dist.world_size > 1:
+        import torch.distributed as tdist
+
+        if not tdist.is_initialized():
+            tdist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+    if loop.batch_size % dist.world_size:
+        raise ValueError(f"batch_size {loop.batch_size} must be divisible by WORLD_SIZE {dist.world_size}")
+
+    model = task.model.to(device)
+    from exporters.diffusion import EMA
+
+    ema = EMA(model, config.optim.ema_decay) if config.optim.ema_decay > 0 else None
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=config.optim.lr, betas=tuple(config.optim.betas), weight_decay=config.optim.weight_decay
+    )
+    step = 0
+    ckpt_path = out_dir / CHECKPOINT
+    if resume and ckpt_path.is_file():
+        ckpt = load_checkpoint(ckpt_path)
+        load_into(model, ckpt, task.role)
+        ts = ckpt.train_state
+        opt.load_state_dict(ts["optimizer"])
+        if ema is not None:
+            comp = ckpt.components[task.role]
+            ema.load_state_dict({"decay": ts["ema_decay"], "num_updates": ts["ema_updates"], "model": comp.ema})
+        step = ckpt.step
+        set_rng_state(ts["rng"])
+        logger.info("resumed %s at step %d", ckpt_path, step)
+    elif ckpt_path.is_file() and not resume:
+        raise FileExistsError(f"{ckpt_path} exists; pass --resume to continue it or choose another --out")
+    if dist.is_main:
+        (out_dir / "config.json").write_text(json.dumps(config_to_dict(config), indent=2))
+    train_model: nn.Module = model
+    if dist.world_size > 1:
+        train_model = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    use_amp = loop.amp and device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda") if use_amp and amp_dtype is torch.float16 else None
+
+    order = DataOrder(task.num_items(), loop.seed)
+    log = CsvLog(out_dir / "log.csv", step) if dist.is_main else None
+    tb = _tensorboard(out_dir) if dist.is_main else None
+    end = min(loop.steps, stop_at) if stop_at is not None else loop.steps
+    per_rank = loop.batch_size // dist.world_size
+    last_ckpt_time = time.monotonic()
+    t_start = time.monotonic()
+    window: list[float] = []
+    diag_log: CsvLog | None = None
+    loss_value = math.nan
+
+    def save(reason: str) -> None:
+        if not dist.is_main:
+            return
+        fields = task.checkpoint_fields()
+        ckpt = make_checkpoint(
+            {task.role: model},
+            ema={task.role: ema} if ema is not None else None,
+            step=step,
+            train_state={
+                "optimizer": opt.state_dict(),
+                "rng": rng_state(),
+                "ema_decay": ema.decay if ema is not None else 0.0,
+                "ema_updates": ema.num_updates if ema is not None else 0,
+                "train_config": config_to_dict(config),
+            },
+            **fields,
+        )
+        atomic_save(ckpt, ckpt_path)
+        if loop.keep_checkpoints > 0:
+            atomic_save(ckpt, out_dir / f"step_{step:07d}.pt")
+            snaps = sorted(out_dir.glob("step_*.pt"))
+            for old in snaps[: -loop.keep_checkpoints]:
+                old.unlink()
+        logger.info("checkpoint at step %d (%s) -> %s", step, reason, ckpt_path)
+
+    with _StopFlag() as flag:
+        model.train()
+        while step < end:
+            t0 = time.monotonic()
+            positions = order.positions(step, loop.batch_size)[dist.rank * per_rank : (dist.rank + 1) * per_rank]
+            idx = order.indices(positions)
+            rngs = [np.random.default_rng([loop.seed, step, int(p)]) for p in positions]
+            batch = {k: v.to(device) for k, v in task.make_batch(idx, rngs).items()}
+            gen = torch.Generator(device=device).manual_seed(derive_seed(loop.seed, step, dist.rank))
+            torch.manual_seed(derive_seed(loop.seed, step, dist.rank, 1))  # dropout inside the model
+            lr = lr_at(step, config)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                loss, metrics = task.loss(train_model, batch, gen)
+            opt.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)
+            else:
+                loss.backward()
+            grad_norm = (
+                float(nn.utils.clip_grad_norm_(model.parameters(), config.optim.grad_clip))
+                if config.optim.grad_clip > 0
+                else math.nan
+            )
+            if scaler is not None:
+                scaler.step(opt)
+                scaler.update()
+            else:
+                opt.step()
+            if ema is not None:
+                ema.update(model)
+            step += 1
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(f"loss is {loss_value} at step {step}; lower optim.lr or check the data")
+            window.append(time.monotonic() - t0)
+            if log is not None and (step % loop.log_every == 0 or step == end):
+                row = {
+                    "step": step,
+                    "loss": f"{loss_value:.6f}",
+                    "lr": f"{lr:.3e}",
+                    "grad_norm": f"{grad_norm:.4f}",
+                    "sec_per_step": f"{np.mean(window):.4f}",
+                    "wall_s": f"{time.monotonic() - t_start:.1f}",
+                    **{k: f"{v:.6f}" for k, v in metrics.items()},
+                }
+                log.write(row)
+                if tb is not None:
+                    tb.add_scalar("loss", loss_value, step)
+                    for k, v in metrics.items():
+                        tb.add_scalar(k, v, step)
+                logger.info("step %d loss %.4f (%.3f s/step)", step, loss_value, float(np.mean(window)))
+                window = []
+            if dist.is_main and loop.sample_every and step % loop.sample_every == 0:
+                diag = task.diagnostics(ema.model if ema is not None else model, step, out_dir / "samples")
+                if diag:
+                    logger.info("diagnostics at step %d: %s", step, diag)
+                    diag_log = diag_log or CsvLog(out_dir / "diagnostics.csv", step)
+                    diag_log.write({"step": step, **{k: f"{v:.6f}" for k, v in diag.items()}})
+            by_steps = loop.checkpoint_every and step % loop.checkpoint_every == 0
+            by_time = loop.checkpoint_minutes and time.monotonic() - last_ckpt_time > 60 * loop.checkpoint_minutes
+            if by_steps or by_time or flag.stop:
+                save("signal" if flag.stop else "periodic")
+                last_ckpt_time = time.monotonic()
+            if flag.stop:
+                break
+    if step >= end and not flag.stop and save_at_end:
+        save("end")
+    if tb is not None:
+        tb.close()
+    return {"step": step, "loss": loss_value}
+
+
+def iterate_checkpoints(out_dir: Path) -> Iterator[Path]:
+    yield from sorted(Path(out_dir).glob("step_*.pt"))
