@@ -278,6 +278,7 @@ def atomic_write_bytes(path: Path, payload: bytes, *, overwrite: bool = False) -
     tmp = Path(tmp_name)
     try:
         try:
+            os.fchmod(fd, 0o644)  # mkstemp makes 0600; delivered files are world-readable like any saved file
             view = memoryview(payload)
             while view:
                 written = os.write(fd, view)
