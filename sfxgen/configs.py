@@ -32,9 +32,7 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ConfigError(
-            f"{where or cls.__name__}: unknown key(s) {unknown}; known keys are {sorted(fields)}"
-        )
+        raise ConfigError(f"{where or cls.__name__}: unknown key(s) {unknown}; known keys are {sorted(fields)}")
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
@@ -128,4 +126,3 @@ class MelConfig:
     @property
     def frames_per_second(self) -> float:
         return self.sample_rate / self.hop_length
-

@@ -88,7 +88,7 @@ def istft(spec: np.ndarray, config: MelConfig, length: int | None = None) -> np.
     frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=config.n_fft, axis=-1) * window  # (..., F, n_fft)
     n_frames = frames.shape[-2]
     total = config.n_fft + config.hop_length * (n_frames - 1)
-    out = np.zeros(frames.shape[:-2] + (total,), dtype=np.float64)
+    out = np.zeros((*frames.shape[:-2], total), dtype=np.float64)
     norm = np.zeros(total, dtype=np.float64)
     for i in range(n_frames):  # overlap-add; n_frames is small (hundreds) so a loop is fine
         sl = slice(i * config.hop_length, i * config.hop_length + config.n_fft)
@@ -99,8 +99,10 @@ def istft(spec: np.ndarray, config: MelConfig, length: int | None = None) -> np.
     norm = norm[pad : total - pad]
     out = out / np.where(norm > 1e-11, norm, 1.0)
     if length is not None:
-        out = out[..., :length] if out.shape[-1] >= length else np.pad(
-            out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])]
+        out = (
+            out[..., :length]
+            if out.shape[-1] >= length
+            else np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
         )
     return out
 

@@ -13,6 +13,7 @@ Notation (Ho et al. 2020; Song et al. 2021; Lu et al. 2022):
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -54,7 +55,9 @@ def guided(net: ModelFn, w: float) -> ModelFn:
     return model_fn
 
 
-def to_x0_eps(output: np.ndarray, x_t: np.ndarray, abar: float, prediction: Prediction) -> tuple[np.ndarray, np.ndarray]:
+def to_x0_eps(
+    output: np.ndarray, x_t: np.ndarray, abar: float, prediction: Prediction
+) -> tuple[np.ndarray, np.ndarray]:
     """Convert a model output to (x0, eps) at noise level abar."""
     alpha, sigma = np.sqrt(abar), np.sqrt(1.0 - abar)
     if prediction is Prediction.EPS:
@@ -111,7 +114,7 @@ def sample(
     """
     x = np.asarray(x_T, dtype=np.float64)
     ts = [int(t) for t in timesteps]
-    if any(a <= b for a, b in zip(ts, ts[1:], strict=False)):
+    if any(a <= b for a, b in itertools.pairwise(ts)):
         raise ValueError("timesteps must be strictly descending")
     if name is SamplerName.DDPM and rngs is None:
         raise ValueError("DDPM needs one random generator per batch row")

@@ -98,7 +98,6 @@ def _pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
 def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, classifier_path: Path | None = None):
     """Run the whole evaluation; write eval.json and eval.png into out_dir; return the results dict."""
     from sfxgen.engine import Engine
-
     from sfxgen.request import GenerateRequest
 
     t_start = time.perf_counter()
@@ -278,11 +277,13 @@ def plot(results: dict[str, Any], path: Path) -> None:
 def format_table(results: dict[str, Any]) -> str:
     """Plain-text (markdown) table of the results."""
     lines = [
-        f"bundle {results['bundle']} · {results['test_categories']} test categories · {results['test_clips']} real test clips",
+        f"bundle {results['bundle']} · {results['test_categories']} test categories · "
+        f"{results['test_clips']} real test clips",
         "",
         "| audio | top-1 | top-5 | Fréchet distance to real test |",
         "|---|---|---|---|",
-        f"| real test clips | {results['real']['top1']:.3f} | {results['real']['top5']:.3f} | {results['fd_real_vs_real']:.2f} (real train vs test) |",
+        f"| real test clips | {results['real']['top1']:.3f} | {results['real']['top5']:.3f} "
+        f"| {results['fd_real_vs_real']:.2f} (real train vs test) |",
     ]
     for s in results["sweep"]:
         mark = " (default)" if s["guidance"] == results["chosen_guidance"] else ""
