@@ -1,0 +1,101 @@
+"""CLI: generate / info / regenerate through ``sfxgen.cli.main`` on the tiny bundle."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import soundfile as sf
+
+from sfxgen import cli
+from sfxgen.wavfile import read_wav_metadata
+
+
+def _main(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_generate_json_and_regenerate_bit_identical(tiny_bundle, tmp_path, capsys):
+    code, out, err = _main(
+        capsys, "generate", "wooden door slams", "-n", "3", "--seed", "40", "--duration", "0.6",
+        "--out", str(tmp_path), "--bundle", str(tiny_bundle), "--json", "--bit-depth", "16", "--sample-rate", "44100",
+        "--threads", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["seeds"] == [40, 41, 42] and len(res["files"]) == 3
+    data, sr = sf.read(res["files"][1], dtype="int16")
+    assert sr == 44100 and len(data) == round(0.6 * 44100)
+    meta = read_wav_metadata(res["files"][1])
+    assert meta.recipe.seed == 41 and meta.bit_depth.value == "pcm16" and meta.tags.description == "wooden door slams"
+    code, out, err = _main(capsys, "regenerate", res["files"][1], "--bundle", str(tiny_bundle), "--json")
+    assert code == 0, err
+    regen = json.loads(out)
+    assert regen["identical"] is True and regen["max_abs_diff"] == 0.0
+    assert regen["file"] == str(tmp_path / "regenerated" / "wooden_door_slams_s41.wav")
+
+
+def test_regenerate_refuses_another_bundle(tiny_bundle, tmp_path, capsys):
+    from tests.helpers.tiny_bundle import make_tiny_bundle
+
+    code, out, _ = _main(
+        capsys, "generate", "rain", "-n", "1", "--out", str(tmp_path), "--bundle", str(tiny_bundle), "--json"
+    )
+    assert code == 0
+    other = make_tiny_bundle(tmp_path / "other", seed=3)
+    code, _, err = _main(capsys, "regenerate", json.loads(out)["files"][0], "--bundle", str(other))
+    assert code == 2 and "pass --bundle with the original" in err
+
+
+def test_regenerate_file_without_recipe(tiny_bundle, tmp_path, capsys):
+    import numpy as np
+
+    plain = tmp_path / "plain.wav"
+    sf.write(plain, np.zeros(100), 16000)
+    code, _, err = _main(capsys, "regenerate", str(plain), "--bundle", str(tiny_bundle))
+    assert code == 2 and "no sfxgen recipe" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["generate", ""], "prompt is empty"),
+        (["generate", "x", "-n", "0"], "variations"),
+        (["generate", "x", "--duration", "-1"], "duration"),
+        (["generate", "x", "--guidance", "nan"], "guidance"),
+        (["generate", "x", "--sampler", "heun"], "unknown sampler"),
+        (["generate", "x", "--peak", "3"], "peak_dbfs"),
+    ],
+)
+def test_bad_arguments_exit_2_with_message(tiny_bundle, tmp_path, capsys, argv, message):
+    code, _, err = _main(capsys, *argv, "--bundle", str(tiny_bundle), "--out", str(tmp_path))
+    assert code == 2 and message in err
+
+
+def test_missing_bundle_names_the_fix(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SFXGEN_BUNDLE", str(tmp_path / "none"))
+    code, _, err = _main(capsys, "generate", "x", "--out", str(tmp_path))
+    assert code == 2 and "not a model bundle" in err
+
+
+def test_info_json(tiny_bundle, capsys):
+    code, out, _ = _main(capsys, "info", "--bundle", str(tiny_bundle), "--json")
+    info = json.loads(out)
+    assert code == 0 and info["bundle"]["id"] == "tiny-test-0" and "CPUExecutionProvider" in info["available_providers"]
+
+
+def test_unavailable_command_is_reported(capsys, monkeypatch):
+    monkeypatch.setitem(cli.COMMANDS, "nothing", "sfxgen.commands.does_not_exist")
+    code, _, err = _main(capsys, "nothing")
+    assert code == 2 and "not available" in err
+
+
+def test_default_bundle_path(monkeypatch, tmp_path):
+    from sfxgen import paths
+
+    monkeypatch.setenv("SFXGEN_BUNDLE", str(tmp_path))
+    assert paths.default_bundle() == tmp_path
+    monkeypatch.delenv("SFXGEN_BUNDLE")
+    assert paths.default_bundle().parts[-2:] == ("models", "default")
