@@ -185,9 +185,6 @@ class ControlPanel(QFrame):
         ):
             form.addRow(label, w)
         form.addRow("Seed", seed_row)
-        for w in (self.duration, self.variations, self.guidance, self.steps, self.seed):
-            w.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)  # compact; arrows / wheel still step
-            w.setAlignment(Qt.AlignmentFlag.AlignRight)
         lay.addLayout(form)
 
         lay.addStretch(1)

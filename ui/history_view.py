@@ -95,6 +95,10 @@ class HistoryView(QWidget):
                 item.setDisabled(True)
             self.table.addTopLevelItem(item)
 
+    def stop_pending(self) -> None:
+        """Drop a pending search refresh (before the store closes)."""
+        self._debounce.stop()
+
     def entries(self) -> list[HistoryEntry]:
         return list(self._entries)
 

@@ -361,7 +361,9 @@ class MainWindow(QMainWindow):
         self.controls.set_prompt_history(self.history.prompts())
         self.history_view.reload()
         took = time.perf_counter() - self._t0
-        self.show_message(f"{len(variations)} variations in {took:.1f} s → {Path(result.files[0]).parent}")
+        folder = Path(result.files[0]).parent
+        self.show_message(f"{len(variations)} variations in {took:.1f} s → …/{folder.parent.name}/{folder.name}")
+        self.status_label.setToolTip(str(folder))
         self.generation_done.emit(variations)
 
     def _on_failed(self, token: int, message: str) -> None:
@@ -507,4 +509,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:
         self.player.stop()
+        self.history_view.stop_pending()
         super().closeEvent(event)

@@ -55,6 +55,7 @@ def make_window(qtbot, themed_app, tiny_bundle, tmp_path):
 
     yield make
     for w in made:
+        w.close()
         w.controller.shutdown()
         w.history.close()
 
@@ -62,12 +63,3 @@ def make_window(qtbot, themed_app, tiny_bundle, tmp_path):
 @pytest.fixture
 def window(make_window):
     return make_window()
-
-
-def generate(qtbot, window, prompt: str = "heavy wooden door slams shut", timeout: int = 30000, **overrides):
-    """Generate through the UI and wait for the results; returns the variations."""
-    window.controls.prompt.setText(prompt)
-    with qtbot.waitSignal(window.generation_done, timeout=timeout) as blocker:
-        token = window.generate(overrides or None)
-        assert token is not None, window.last_error
-    return blocker.args[0]

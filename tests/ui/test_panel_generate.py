@@ -8,7 +8,7 @@ import soundfile as sf
 from PySide6.QtCore import Qt
 
 from sfxgen.request import GenerateRequest
-from tests.ui.conftest import generate
+from tests.ui.panel_helpers import generate
 
 
 def test_generate_reaches_100_percent_and_lists_files(qtbot, window):
