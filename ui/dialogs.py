@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -169,6 +169,8 @@ class FramePickerDialog(QDialog):
 class RenderDialog(QDialog):
     """Render a preset pack through the engine worker, with progress and cancel."""
 
+    render_done = Signal(str)  # "finished" | "failed" | "cancelled", after the dialog updated
+
     def __init__(self, controller: Any, default_out: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Render preset pack")
@@ -267,21 +269,26 @@ class RenderDialog(QDialog):
         if token == -1 or self._mine(token):
             self.log.appendPlainText(text)
 
-    def _done(self, text: str) -> None:
+    def _done(self, text: str, outcome: str) -> None:
         self.log.appendPlainText(text)
         self.start.setEnabled(True)
         self.cancel_btn.setEnabled(False)
         self.token = None
+        self.render_done.emit(outcome)
 
     def _on_finished(self, token: int, report: Any) -> None:
         if self._mine(token):
             self.bar.setValue(1000)
-            self._done(f"done: {report}")
+            self._done(
+                f"done: {report.rendered} rendered, {report.skipped} already there, {report.total} files "
+                f"in {report.seconds:.1f} s → {report.out_dir}",
+                "finished",
+            )
 
     def _on_failed(self, token: int, message: str) -> None:
         if self._mine(token):
-            self._done(f"failed: {message}")
+            self._done(f"failed: {message}", "failed")
 
     def _on_cancelled(self, token: int) -> None:
         if self._mine(token):
-            self._done("cancelled (rendered files are kept; render again to resume)")
+            self._done("cancelled (rendered files are kept; render again to resume)", "cancelled")

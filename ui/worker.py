@@ -163,15 +163,12 @@ class EngineWorker(QObject):
                 raise RuntimeError("no model bundle is open: pick one with the bundle button")
             from sfxgen.render import render_pack
 
-            def on_progress(*args: Any) -> None:
-                fraction, text = _render_progress(args)
-                if fraction is not None:
-                    self.progress.emit(token, fraction)
-                if text:
-                    self.render_message.emit(token, text)
+            def on_progress(done: int, total: int, name: Any = None) -> None:
+                self.progress.emit(token, done / max(total, 1))
+                self.render_message.emit(token, f"{done}/{total}  {Path(name).name if name else ''}".rstrip())
 
             report = render_pack(
-                Path(pack), Path(out_dir), self._engine, on_progress=on_progress, cancel=event, **(options or {})
+                Path(pack), Path(out_dir), self._engine, on_progress=on_progress, cancel=event.is_set, **(options or {})
             )
         except Exception as exc:
             if event.is_set():
@@ -181,7 +178,7 @@ class EngineWorker(QObject):
             return
         finally:
             self._end()
-        if event.is_set():
+        if event.is_set() or getattr(report, "cancelled", False):
             self.cancelled.emit(token)
         else:
             self.progress.emit(token, 1.0)
@@ -229,25 +226,6 @@ class EngineWorker(QObject):
 def _message(exc: BaseException) -> str:
     text = str(exc).strip()
     return text if text else type(exc).__name__
-
-
-def _render_progress(args: tuple[Any, ...]) -> tuple[float | None, str]:
-    """Make sense of render_pack's progress callback without pinning its exact signature."""
-    fraction: float | None = None
-    text = ""
-    for a in args:
-        if isinstance(a, float) and 0.0 <= a <= 1.0:
-            fraction = a
-        elif isinstance(a, str):
-            text = a
-        elif hasattr(a, "done") and hasattr(a, "total"):
-            total = max(int(a.total), 1)
-            fraction = int(a.done) / total
-            text = f"{int(a.done)}/{total} " + str(getattr(a, "file", "") or getattr(a, "name", ""))
-    if fraction is None and len(args) >= 2 and all(isinstance(a, int) for a in args[:2]) and args[1]:
-        fraction = args[0] / args[1]
-        text = text or f"{args[0]}/{args[1]}"
-    return fraction, text
 
 
 class WorkerController(QObject):
