@@ -60,6 +60,7 @@ class SelfAttention(nn.Module):
         if channels % num_heads:
             raise ValueError(f"num_heads {num_heads} must divide channels {channels}")
         self.num_heads = num_heads
+        self.scale = 1.0 / math.sqrt(math.sqrt(channels // num_heads))  # on q and k each
         self.norm = nn.GroupNorm(norm_groups, channels)
         self.qkv = nn.Conv1d(channels, 3 * channels, 1)
         self.proj = zero_module(nn.Conv1d(channels, channels, 1))
@@ -69,7 +70,7 @@ class SelfAttention(nn.Module):
         h = self.num_heads
         qkv = self.qkv(self.norm(x))  # (B, 3C, N)
         q, k, v = qkv.reshape(b * h, 3 * c // h, -1).chunk(3, dim=1)  # each (B*h, C/h, N)
-        scale = 1.0 / math.sqrt(math.sqrt(c // h))
+        scale = self.scale
         w = torch.softmax(torch.einsum("bcn,bcm->bnm", q * scale, k * scale), dim=-1)  # (B*h, N, N)
         out = torch.einsum("bnm,bcm->bcn", w, v).reshape(b, c, -1)  # (B, C, N)
         return x + self.proj(out)
