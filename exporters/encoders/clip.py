@@ -89,19 +89,16 @@ def load_clip(config: ClipConfig) -> tuple[nn.Module, ImagePreprocess, int]:
             logger.warning("%s looks like OpenAI weights: they need the '-quickgelu' config, not %r", ckpt, name)
     try:
         model, _, _ = open_clip.create_model_and_transforms(name, pretrained=ckpt, device="cpu")
-    except (RuntimeError, KeyError, ValueError, EOFError, OSError) as exc:
+    except Exception as exc:  # size mismatch, missing keys, open_clip asserts, pickle/safetensors errors
         if ckpt is None:
             raise
-        msg = str(exc).strip().splitlines()
-        detail = "; ".join(line.strip() for line in msg[:4])
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        detail = "; ".join(lines[:4])[:600]
         raise CheckpointError(
-            f"{ckpt}: cannot load into open_clip {name!r} ({type(exc).__name__}: {detail[:600]}). "
-            "Is it a checkpoint of another architecture? Pass the model_name it was trained with."
+            f"{ckpt}: cannot load into open_clip {name!r} ({type(exc).__name__}: {detail}). "
+            "Is it a checkpoint of another architecture, or not a CLIP checkpoint at all? "
+            "Pass the model_name (and config_dir) it was trained with."
         ) from exc
-    except Exception as exc:  # pickle / safetensors header errors on a file that is not a checkpoint
-        if ckpt is None:
-            raise
-        raise CheckpointError(f"{ckpt}: not a readable CLIP checkpoint ({type(exc).__name__}: {exc})") from exc
     model.eval()
     tok = open_clip.get_tokenizer(name)
     if type(tok).__name__ != "SimpleTokenizer" or getattr(tok, "reduction_fn", None) is not None:
@@ -177,8 +174,13 @@ def export_clip(
     image: bool = True,
     precision: str = "fp32",
     atol: float = 1e-4,
+    loaded: tuple[nn.Module, ImagePreprocess, int] | None = None,
 ) -> dict[str, Any]:
     """Export the text (and image) tower plus the BPE vocabulary into a bundle folder.
+
+    Args:
+        loaded: the ``load_clip(config)`` result to export (else it is loaded here; a
+            checkpoint-less config would then get fresh random weights).
 
     Returns ``{"text": GraphSpec, "image": GraphSpec | None, "tokenizer": TokenizerSpec,
     "preprocess": ImagePreprocess, "embed_dim": E, "reports": {...}}``.
@@ -194,7 +196,7 @@ def export_clip(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model, prep, context_length = load_clip(config)
+    model, prep, context_length = loaded if loaded is not None else load_clip(config)
     from open_clip.tokenizer import default_bpe
 
     vocab = out_dir / VOCAB_FILE

@@ -175,6 +175,7 @@ def export_minilm(
     config: MiniLMConfig = MiniLMConfig(),
     precision: str = "auto",
     file: str = "text_encoder.onnx",
+    model: MiniLMTextEncoder | None = None,
 ):
     """Write the MiniLM text_encoder graph and its tokenizer.json into a bundle folder.
 
@@ -190,7 +191,7 @@ def export_minilm(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = load_minilm(config)
+    model = model if model is not None else load_minilm(config)
     tok = load_tokenizer(config)
     feeds = tokenize(tok, PARITY_TEXTS[:4], pad_to=config.max_length)
     parity = [
