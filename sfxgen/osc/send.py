@@ -9,8 +9,9 @@ Usage::
 avoids every shell-quoting problem with prompts (quotes, Unicode, Windows ``cmd``). Command-line
 ``ARG``s are sent as int when they parse as int, float when they parse as float, else string.
 
-Output (stdout): one line per reply about the request, ``<status> <req_id> [args...]``, and for
-``done`` each path on its own line after it. Exit status: 0 done/accepted/pong/status, 1 error,
+Output (stdout): ``<status> <req_id>`` on the first line, then each further argument of the reply
+on its own line (``done``: the paths; ``error``: the message; ``accepted``: the reply-file path, if
+any), so paths with spaces need no parsing. Exit status: 0 done/accepted/pong/status, 1 error,
 2 busy, 3 no reply before the timeout, 4 bad usage.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 from pythonosc.osc_message import OscMessage
 
 from sfxgen.osc import addresses as A
-from sfxgen.osc.server import build_message
+from sfxgen.osc.codec import build_message
 
 EXIT = {"done": 0, "accepted": 0, "pong": 0, "status": 0, "error": 1, "busy": 2, "timeout": 3, "usage": 4}
 
@@ -114,14 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"usage error: {e}", file=sys.stderr)
         return EXIT["usage"]
     status, params = send(address, args, host=ns.host, port=ns.port, wait=ns.wait, timeout=ns.timeout)
-    if status == "done":
-        print("done", params[0] if params else "")
-        for path in params[1:]:
-            print(path)
-    elif status in ("timeout", "sent"):
-        print(status if status == "sent" else f"timeout: no reply from {ns.host}:{ns.port} in {ns.timeout:g} s")
-    else:
-        print(status, *params)
+    if status == "timeout":
+        print(f"timeout: no reply from {ns.host}:{ns.port} in {ns.timeout:g} s")
+    elif status == "sent":
+        print("sent")
+    else:  # first line "<status> <req_id>", then each further reply argument on its own line
+        print(status, params[0] if params else "")
+        for value in params[1:]:
+            print(value)
     return EXIT.get(status, 0)
 
 

@@ -27,9 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pythonosc.osc_message_builder import OscMessageBuilder
-
 from sfxgen.osc import addresses as A
+from sfxgen.osc.codec import build_message
 from sfxgen.osc.router import Address, Router
 
 log = logging.getLogger(__name__)
@@ -46,16 +45,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def build_message(address: str, args: Sequence[Any]) -> bytes:
-    """One OSC datagram; ints beyond 32 bits go as int64, anything unknown as its string."""
-    b = OscMessageBuilder(address)
-    for a in args:
-        if isinstance(a, bool) or not isinstance(a, str | int | float):
-            a = str(a)
-        b.add_arg(a)
-    return b.build().dgram
 
 
 class _Handler(socketserver.BaseRequestHandler):
