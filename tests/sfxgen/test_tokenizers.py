@@ -23,6 +23,7 @@ _WORDS = (  # noqa: SIM905
 _ODD = [
     "café", "naïve", "Übergröße", "東京", "雨の音", "🔥", "💥💥", "ß", "İstanbul", "ﬁre", "Ｆｕｌｌｗｉｄｔｈ",
     "don't", "it's", "we'll", "I'm", "they've", "you'd", "--", "...", "!!!", "?!", "(x4)", "[loop]", "#12",
+    "<end_of_text>", "<start_of_text>x", "o'neil",
     "3.5s", "48kHz", "24-bit", "&amp;", "&lt;tag&gt;", "&quot;q&quot;", "a/b", "c:\\path", "e-mail", "100%",
     "\t", "\n", "   ", "â€™", "Ã©", "$9.99", "@user", "~~", "ünïcödé", "Ω", "π", "Привет", "مرحبا", "नमस्ते", "😀👍",
 ]  # fmt: skip
