@@ -101,7 +101,7 @@ def sanitize_fxname(name: str, max_len: int = FXNAME_MAX) -> str:
     Raises:
         UcsError: nothing usable is left (e.g. an empty or all-symbol name).
     """
-    text = _BAD_CHARS.sub(" ", _ascii(str(name)))
+    text = re.sub(r"\.{2,}", " ", _BAD_CHARS.sub(" ", _ascii(str(name))))  # no ".." runs
     text = " ".join(text.split()).strip(" .")
     if len(text) > max_len:
         cut = text[:max_len]

@@ -1,0 +1,204 @@
+"""render_pack with the tiny bundle: determinism, shards, resume after a kill, manifests, metadata."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import wavinfo
+
+from sfxgen.engine import Engine
+from sfxgen.manifest import merge_manifests, read_manifest, shard_manifest_name
+from sfxgen.presets import PackError
+from sfxgen.render import Shard, dry_run, plan_batches, render_pack
+from sfxgen.ucs import parse_ucs_name
+
+PACK = """
+[library]
+name = "Render Test"
+designer = "Tester"
+creator_id = "TST"
+source_id = "RENDER"
+created = 2026-02-03T04:05:06
+
+[defaults]
+duration = 0.5
+count = 3
+batch = 2
+steps = 2
+sampler = "ddim"
+
+[[sound]]
+prompt = "a dog barking"
+catid = "ANMLDog"
+fxname = "Dog Bark"
+keywords = ["dog", "bark"]
+seed = 10
+
+[[sound]]
+prompt = "heavy rain"
+catid = "RAIN"
+fxname = "Rain Heavy"
+count = 2
+loudness_lufs = -20.0
+"""
+TOTAL = 5
+
+
+class BoomError(RuntimeError):
+    pass
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_bundle):
+    with Engine(tiny_bundle, num_threads=1) as eng:
+        eng.start()
+        yield eng
+
+
+@pytest.fixture()
+def pack(tmp_path) -> Path:
+    p = tmp_path / "pack.toml"
+    p.write_text(PACK)
+    return p
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.wav"))}
+
+
+@pytest.fixture(scope="module")
+def whole(engine, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("whole")
+    (folder / "pack.toml").write_text(PACK)
+    report = render_pack(folder / "pack.toml", folder / "out", engine)
+    return report, hashes(folder / "out")
+
+
+def test_whole_render(whole):
+    report, h = whole
+    out = report.out_dir
+    assert (report.total, report.rendered, report.skipped, report.cancelled) == (TOTAL, TOTAL, 0, False)
+    assert len(h) == TOTAL and all(parse_ucs_name(n) for n in h)
+    assert "ANMLDog_Dog Bark_TST_RENDER_03.wav" in h and "RAIN_Rain Heavy_TST_RENDER_02.wav" in h
+    header, entries = read_manifest(out / "manifest.json")
+    assert header["pack"] == "Render Test" and [e.sha256 for e in entries] == [h[e.file] for e in entries]
+    assert [e.seed for e in entries] == [10, 11, 12, 1000, 1001]  # seed base + take index
+    rows = list(csv.DictReader((out / "manifest.csv").read_text().splitlines()))
+    assert [r["file"] for r in rows] == [e.file for e in entries] and rows[0]["catid"] == "ANMLDog"
+    assert {
+        "file",
+        "prompt",
+        "seed",
+        "catid",
+        "duration_s",
+        "sample_peak_dbfs",
+        "true_peak_dbtp",
+        "lufs",
+        "sha256",
+    } <= set(rows[0])
+    sheet = (out / "contact_sheet.html").read_text()
+    assert all(f"contact/{Path(n).stem}.png" in sheet for n in h)
+    assert len(list((out / "contact").glob("*.png"))) == TOTAL
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging or temp files left
+
+
+def test_metadata_with_independent_reader(whole):
+    report, _ = whole
+    info = wavinfo.WavInfoReader(str(report.out_dir / "RAIN_Rain Heavy_TST_RENDER_01.wav"))
+    assert (info.bext.originator_date, info.bext.originator_time) == ("2026-02-03", "04:05:06")  # pack timestamp
+    user = {el.tag: el.text for el in info.ixml.raw_xml.find("./USER")}
+    assert (user["CATID"], user["CATEGORY"], user["SUBCATEGORY"]) == ("RAIN", "RAIN", "GENERAL")
+    assert user["LIBRARY"] == "Render Test" and user["DESIGNER"] == "Tester" and user["FXNAME"] == "Rain Heavy"
+    recipe = json.loads(info.ixml.raw_xml.find("./SFXGEN/RECIPE").text)
+    assert recipe["seed"] == 1000 and recipe["batch_seeds"] == [1000, 1001] and recipe["prompt"] == "heavy rain"
+    assert info.fmt.sample_rate == 48000 and info.fmt.bits_per_sample == 24
+    entry = {e.file: e for e in read_manifest(report.out_dir / "manifest.json")[1]}["RAIN_Rain Heavy_TST_RENDER_01.wav"]
+    assert entry.lufs is not None and info.bext.loudness_value == pytest.approx(entry.lufs, abs=0.01)
+    assert entry.lufs <= -20.0 + 0.05  # loudness target -20 LUFS, or quieter when the -1 dBFS ceiling holds it back
+    assert info.bext.max_true_peak == pytest.approx(entry.true_peak_dbtp, abs=0.01)
+
+
+def test_two_runs_identical(engine, pack, tmp_path, whole):
+    render_pack(pack, tmp_path / "again", engine, contact_sheet=False)
+    assert hashes(tmp_path / "again") == whole[1]
+
+
+def test_shards_union_equals_whole(engine, pack, tmp_path, whole):
+    a = render_pack(pack, tmp_path / "s1", engine, shard="1/2", contact_sheet=False)
+    b = render_pack(pack, tmp_path / "s2", engine, shard=Shard(2, 2), contact_sheet=False)
+    h1, h2 = hashes(tmp_path / "s1"), hashes(tmp_path / "s2")
+    assert not set(h1) & set(h2) and a.total + b.total == TOTAL
+    assert {**h1, **h2} == whole[1]
+    _, merged = merge_manifests([tmp_path / "s1", tmp_path / "s2"], tmp_path)
+    assert [e.file for e in merged] == [e.file for e in read_manifest(whole[0].out_dir / "manifest.json")[1]]
+
+
+def test_kill_mid_render_then_resume(engine, pack, tmp_path, whole):
+    out = tmp_path / "out"
+
+    def crash_after_two(done, total, name):
+        if done >= 2 and name:
+            raise BoomError("killed")
+
+    with pytest.raises(BoomError):
+        render_pack(pack, out, engine, on_progress=crash_after_two)
+    assert len(list(out.glob("*.wav"))) == 2
+    (out / ".RAIN_Rain Heavy_TST_RENDER_01.wav.x1y2.part").write_bytes(b"partial")  # a kill mid-write leaves this
+    written: list[str] = []
+    report = render_pack(pack, out, engine, on_progress=lambda d, t, n: n and written.append(n))
+    assert (report.skipped, report.rendered) == (2, TOTAL - 2)
+    assert len(written) == len(set(written)) == TOTAL - 2  # nothing rendered twice
+    assert hashes(out) == whole[1]
+    assert not list(out.glob(".*.part"))
+    _, entries = read_manifest(out / "manifest.json")
+    assert sorted(e.file for e in entries) == sorted(whole[1]) and all(whole[1][e.file] == e.sha256 for e in entries)
+
+
+def test_cancel_then_resume_and_lost_manifest_entry(engine, pack, tmp_path, whole):
+    out = tmp_path / "out"
+    state = {"n": 0}
+
+    def progress(done, total, name):
+        state["n"] = done
+
+    report = render_pack(pack, out, engine, on_progress=progress, cancel=lambda: state["n"] >= 2)
+    assert report.cancelled and report.manifest is None and 2 <= len(report.files) < TOTAL
+    # simulate a kill between a file's rename and its manifest update: drop one entry
+    mpath = out / shard_manifest_name(1, 1)
+    data = json.loads(mpath.read_text())
+    data["files"] = data["files"][:-1]
+    mpath.write_text(json.dumps(data))
+    report = render_pack(pack, out, engine)
+    assert not report.cancelled and report.skipped + report.rendered == TOTAL and report.skipped < len(report.files)
+    assert hashes(out) == whole[1]
+
+
+def test_broken_pack_renders_nothing(engine, pack, tmp_path):
+    pack.write_text(PACK.replace('catid = "RAIN"', 'catid = "RAINY"'))
+    with pytest.raises(PackError, match=r"RAINY"):
+        render_pack(pack, tmp_path / "out", engine)
+    assert not (tmp_path / "out").exists()
+    img = tmp_path / "door.png"
+    img.write_bytes(b"\x89PNG\r\n\x1a\n")
+    pack.write_text(PACK + '\n[[sound]]\nimage = "door.png"\ncatid = "DOORWood"\nfxname = "Door"\n')
+    with pytest.raises(PackError, match=r"sound 'Door' \(#3\)"):  # tiny bundle has no image encoder
+        render_pack(pack, tmp_path / "out2", engine)
+    assert not list((tmp_path / "out2").glob("*.wav"))
+
+
+def test_dry_run_and_plan(pack):
+    rows = dry_run(pack)
+    assert [r[0] for r in rows][:2] == ["ANMLDog_Dog Bark_TST_RENDER_01.wav", "ANMLDog_Dog Bark_TST_RENDER_02.wav"]
+    from sfxgen.presets import load_pack
+
+    p = load_pack(pack)
+    batches = plan_batches(p)
+    assert [b.takes for b in batches] == [(1, 2), (3,), (1, 2)]
+    shards = [plan_batches(p, Shard(k, 3)) for k in (1, 2, 3)]
+    assert sorted(b.index for s in shards for b in s) == [0, 1, 2]
+    with pytest.raises(ValueError):
+        Shard.parse("3/2")

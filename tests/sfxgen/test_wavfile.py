@@ -1,0 +1,154 @@
+"""WAV writer: BWF bext v2 + iXML read back by wavinfo (independent reader) and soundfile; atomic writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+import wavinfo
+
+from sfxgen import wavfile
+from sfxgen.finishing import BitDepth, FinishSpec, finish
+from sfxgen.wavfile import SoundTags, read_wav_metadata, write_wav
+from tests.sfxgen.test_recipe import make_recipe
+
+CREATED = dt.datetime(2026, 1, 2, 3, 4, 5)
+TAGS = SoundTags(
+    description="Heavy wooden door slams shut & <echoes>",
+    catid="DOORWood",
+    category="DOORS",
+    subcategory="WOOD",
+    fxname="Door Slam Heavy",
+    keywords=("door", "slam", "wood"),
+    library="Test Lib",
+    designer="Ada Designer",
+    creator_id="SFXG",
+    source_id="TEST",
+)
+
+
+@pytest.fixture(scope="module")
+def audio():
+    x = np.random.default_rng(0).standard_normal(16000 * 4) * 0.1
+    return finish(x, 16000, FinishSpec(loudness_lufs=-23.0))
+
+
+@pytest.mark.parametrize(
+    "depth,tol", [(BitDepth.PCM24, 0.5 / 2**23), (BitDepth.PCM16, 0.5 / 2**15), (BitDepth.FLOAT32, 1e-7)]
+)
+def test_audio_reads_back_exactly(tmp_path, audio, depth, tol):
+    p = write_wav(tmp_path / "a.wav", audio, depth, TAGS, make_recipe(), created=CREATED)
+    y, sr = sf.read(p, dtype="float64")
+    info = sf.info(p)
+    assert sr == 48000 and y.shape == audio.samples.shape
+    assert np.max(np.abs(y - audio.samples)) <= tol
+    assert info.subtype == {"pcm24": "PCM_24", "pcm16": "PCM_16", "float32": "FLOAT"}[depth.value]
+
+
+def test_bext_read_by_wavinfo(tmp_path, audio):
+    p = write_wav(tmp_path / "a.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    b = wavinfo.WavInfoReader(str(p)).bext
+    assert b.description == TAGS.description
+    assert b.originator == "sfxgen"
+    assert (b.originator_date, b.originator_time) == ("2026-01-02", "03:04:05")
+    assert b.version == 2
+    assert b.loudness_value == pytest.approx(-23.0, abs=0.01)
+    assert b.max_true_peak == pytest.approx(audio.true_peak_dbtp, abs=0.01)
+    assert b.loudness_range == pytest.approx(audio.loudness_range, abs=0.01)
+    assert b.coding_history.startswith("A=PCM,F=48000,W=24,M=mono,T=sfxgen")
+
+
+def test_ixml_user_read_by_wavinfo(tmp_path, audio):
+    p = write_wav(tmp_path / "a.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    x = wavinfo.WavInfoReader(str(p)).ixml.raw_xml
+    user = {el.tag: el.text for el in x.find("./USER")}
+    assert user["CATID"] == "DOORWood" and user["CATEGORY"] == "DOORS" and user["SUBCATEGORY"] == "WOOD"
+    assert user["CATEGORYFULL"] == "DOORS-WOOD"
+    assert user["FXNAME"] == "Door Slam Heavy"
+    assert user["DESCRIPTION"] == TAGS.description  # XML-escaped on disk, exact after parsing
+    assert user["KEYWORDS"] == "door, slam, wood"
+    assert user["LIBRARY"] == "Test Lib" and user["DESIGNER"] == "Ada Designer"
+    assert "seed 42" in user["NOTES"]
+    assert x.find("./IXML_VERSION").text
+
+
+def test_recipe_and_tags_round_trip(tmp_path, audio):
+    r = make_recipe(prompt='door "slam" <b>&amp;</b> ünï')
+    p = write_wav(tmp_path / "a.wav", audio, BitDepth.PCM24, TAGS, r, created=CREATED)
+    m = read_wav_metadata(p)
+    assert m.recipe == r
+    assert m.tags.catid == TAGS.catid and m.tags.keywords == TAGS.keywords and m.tags.creator_id == "SFXG"
+    assert (m.sample_rate, m.channels, m.bit_depth, m.frames) == (48000, 1, BitDepth.PCM24, audio.frames)
+    assert m.bext["loudness_value"] == pytest.approx(-23.0, abs=0.01)
+
+
+def test_deterministic_bytes(tmp_path, audio):
+    a = write_wav(tmp_path / "a.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    b = write_wav(tmp_path / "b.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    assert a.read_bytes() == b.read_bytes()
+    c = write_wav(tmp_path / "c.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED + dt.timedelta(1))
+    assert c.read_bytes() != a.read_bytes()
+
+
+def test_chunk_order_and_padding(tmp_path, audio):
+    p = write_wav(tmp_path / "a.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    data = p.read_bytes()
+    assert data.index(b"bext") < data.index(b"data") and data.index(b"iXML") < data.index(b"data")
+    assert len(data) % 2 == 0 and int.from_bytes(data[4:8], "little") == len(data) - 8
+
+
+def test_stereo_float_has_fact(tmp_path, audio):
+    st = finish(np.stack([audio.samples, audio.samples * 0.5], 1), 48000)
+    p = write_wav(tmp_path / "s.wav", st, BitDepth.FLOAT32, TAGS, make_recipe(), created=CREATED)
+    assert b"fact" in wavfile.read_chunks(p)
+    assert "M=stereo" in read_wav_metadata(p).bext["coding_history"]
+    assert sf.info(p).channels == 2
+
+
+def test_refuses_overwrite_and_leaves_no_temp(tmp_path, audio):
+    p = write_wav(tmp_path / "a.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    before = p.read_bytes()
+    with pytest.raises(FileExistsError, match=r"overwrite"):
+        write_wav(p, audio, BitDepth.PCM16, TAGS, make_recipe(), created=CREATED)
+    assert p.read_bytes() == before
+    write_wav(p, audio, BitDepth.PCM16, TAGS, make_recipe(), created=CREATED, overwrite=True)
+    assert p.read_bytes() != before
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a.wav"]
+
+
+@pytest.mark.parametrize("where", ["write", "fsync"])
+def test_disk_full_leaves_nothing(tmp_path, audio, monkeypatch, where):
+    def boom(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(wavfile.os, where, boom)
+    with pytest.raises(OSError, match=r"No space left") as info:
+        write_wav(tmp_path / "a.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    assert info.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_and_readonly_folder(tmp_path, audio):
+    with pytest.raises(FileNotFoundError, match=r"does not exist"):
+        write_wav(tmp_path / "nope" / "a.wav", audio, BitDepth.PCM24, TAGS, make_recipe())
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        if os.access(ro, os.W_OK):
+            pytest.skip("running as a user that ignores permissions")
+        with pytest.raises(PermissionError):
+            write_wav(ro / "a.wav", audio, BitDepth.PCM24, TAGS, make_recipe())
+    finally:
+        ro.chmod(0o700)
+
+
+def test_not_a_wav(tmp_path):
+    bad = tmp_path / "x.wav"
+    bad.write_bytes(b"hello world, not riff")
+    with pytest.raises(wavfile.WavFormatError):
+        read_wav_metadata(bad)
