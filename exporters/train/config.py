@@ -123,8 +123,8 @@ class TrainConfig:
     model: dict[str, Any]  # {"type": ..., "config": {...}} for exporters.configs.build_model
     data: DataConfig = DataConfig()
     encoder: EncoderConfig = EncoderConfig()
-    mel: MelConfig = MelConfig()  # noqa: RUF009 - frozen
-    schedule: ScheduleConfig = ScheduleConfig()  # noqa: RUF009 - frozen
+    mel: MelConfig = MelConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     optim: OptimConfig = OptimConfig()
     loop: LoopConfig = LoopConfig()
     augment: AugmentConfig = AugmentConfig()

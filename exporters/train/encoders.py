@@ -6,9 +6,10 @@ Each encoder has an ``id`` (part of the cache key), ``embed_texts(list[str])
 contract says. Heavy libraries are imported only when an encoder is built.
 
 Types:
-  * ``minilm``: all-MiniLM-L6-v2 sentence embeddings (384-d), from
-    :mod:`exporters.encoders.minilm` (text only; the default model's encoder).
-  * ``clip``: open_clip text + image towers, from :mod:`exporters.encoders.clip`.
+  * ``minilm``: all-MiniLM-L6-v2 sentence embeddings (384-d), through
+    :mod:`exporters.encoders.factory` (text only; the default model's encoder).
+  * ``clip``: open_clip text + image towers through the same factory (config:
+    model_name, checkpoint, config_dir; a tiny random CLIP from a config JSON in tests).
   * ``hashed``: a tiny deterministic stand-in (bag of hashed words and a
     4x4 colour thumbnail, each through a fixed random projection). No weights,
     no download: for tests and smoke runs only.
@@ -70,40 +71,51 @@ class HashedEncoder:
         return _l2((thumbs - 0.5) @ self._img_proj)
 
 
-class MiniLMEncoder:
-    """all-MiniLM-L6-v2 text embeddings through exporters.encoders.minilm (text only)."""
+class FactoryEncoder:
+    """A text encoder from :func:`exporters.encoders.factory.build_text_encoder` (MiniLM or CLIP).
 
-    dim = 384
+    CLIP also embeds images: runtime-identical preprocessing (:mod:`sfxgen.image`),
+    then the image tower.
+    """
 
-    def __init__(self, **config: Any) -> None:
-        from exporters.encoders import minilm
+    def __init__(self, kind: str, **config: Any) -> None:
+        from exporters.encoders.factory import build_text_encoder
 
-        self._minilm = minilm
-        self._config = minilm.MiniLMConfig(**config)
-        self.id = "minilm-l6-v2" + (f"-{_digest(config)}" if config else "")
-
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        return _l2(self._minilm.embed_texts(list(texts), self._config))
-
-    def embed_images(self, images: list[Any]) -> np.ndarray:
-        raise ValueError("the MiniLM encoder has no image tower; use encoder.type = 'clip' for video/image data")
-
-
-class ClipEncoder:
-    """open_clip text and image towers through exporters.encoders.clip."""
-
-    def __init__(self, **config: Any) -> None:
-        from exporters.encoders import clip
-
-        self._enc = clip.load_clip_encoder(**config)
+        self._enc = build_text_encoder(kind, **config)
+        self.kind = kind
         self.dim = int(self._enc.embed_dim)
-        self.id = "clip-" + _digest(config)
+        self.id = f"{kind}-" + _digest(self._enc.config)
+        self.spec = self._enc.config  # {"type", "config"} for checkpoints and export
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
-        return _l2(self._enc.embed_texts(list(texts)))
+        return _l2(self._enc.encode(list(texts))[0])
+
+    def encode_texts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(text_embed (N, E), text_tokens (N, L, W)): the prior's inputs."""
+        return self._enc.encode(list(texts))
 
     def embed_images(self, images: list[Any]) -> np.ndarray:
-        return _l2(self._enc.embed_images(list(images)))
+        if self._enc.image_module is None:
+            raise ValueError(f"the {self.kind} encoder has no image tower; use encoder.type = 'clip' for video/images")
+        import torch
+
+        from sfxgen.image import preprocess_batch
+
+        p = self._enc.preprocess
+        pixels = preprocess_batch(images, p.image_size, p.mean, p.std)  # (N, 3, S, S)
+        out = []
+        with torch.inference_mode():
+            for s in range(0, len(pixels), 32):
+                out.append(self._enc.image_module(torch.from_numpy(pixels[s : s + 32])).float().numpy())
+        return _l2(np.concatenate(out))
+
+
+def MiniLMEncoder(**config: Any) -> FactoryEncoder:
+    return FactoryEncoder("minilm", **config)
+
+
+def ClipEncoder(**config: Any) -> FactoryEncoder:
+    return FactoryEncoder("clip", **config)
 
 
 def _digest(config: dict[str, Any]) -> str:

@@ -1,0 +1,107 @@
+"""CLIPSonic on real (tiny) video files: PyAV decoding, tiny random CLIP, image/text/hybrid conditioning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from exporters.checkpoint import load_checkpoint
+from exporters.encoders.torchvision_guard import install as _guard
+from exporters.train.config import config_from_dict
+from exporters.train.data import scan_video_folder
+from exporters.train.loop import train
+from exporters.train.recipes import prepare
+from tests.exporters.train.fake_video import SCENES, make_video_folder
+
+_guard()
+pytest.importorskip("open_clip")
+
+TINY_CLIP = {
+    "embed_dim": 16,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_video_folder(tmp_path_factory.mktemp("videos"))
+    sf.write(root / "red_beep" / "stray_audio.wav", 0.2 * np.ones(4800, np.float32), 24000)  # audio-only
+    (root / "blue_hum" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not a video")
+    return root
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("clipcfg")
+    (d / "sfxgen-tiny-clip-train.json").write_text(json.dumps(TINY_CLIP))
+    return d
+
+
+def _config(videos: Path, clip_dir: Path, condition: str, steps: int = 6):
+    return config_from_dict(
+        {
+            "task": "denoiser",
+            "model": {
+                "type": "denoiser_1d",
+                "config": {
+                    "n_mels": 80,
+                    "cond_dim": 16,
+                    "channels": 16,
+                    "channel_mults": [1, 2],
+                    "num_res_blocks": 1,
+                    "norm_groups": 8,
+                    "attention": False,
+                },
+            },  # fmt: skip
+            "data": {"kind": "video_folder", "path": str(videos), "frames_per_video": 3, "valid_split": ""},
+            "encoder": {
+                "type": "clip",
+                "config": {"model_name": "sfxgen-tiny-clip-train", "config_dir": str(clip_dir)},
+            },
+            "denoiser": {"condition": condition, "crop_frames": 32},
+            "loop": {"steps": steps, "batch_size": 4, "log_every": 1, "checkpoint_every": 3, "checkpoint_minutes": 0},
+        }  # fmt: skip
+    )
+
+
+def test_video_folder_lists_files(videos: Path) -> None:
+    clips = scan_video_folder(videos)
+    assert len(clips) == 2 * len(SCENES) + 2
+    assert {c.category for c in clips} == {"red beep", "blue hum", "green hiss"}
+
+
+def test_clipsonic_image_conditioned_resume_exact(videos: Path, clip_dir: Path, tmp_path: Path) -> None:
+    cfg = _config(videos, clip_dir, "image").replace(cache_dir=str(tmp_path / "cache"))
+    task = prepare(cfg, tmp_path / "a", progress=False)
+    report = (tmp_path / "a" / "cache_report.txt").read_text()
+    assert "audio-only file in a video folder" in report and "stray_audio.wav" in report
+    assert "broken.mp4" in report
+    assert task.num_items() == 2 * len(SCENES)
+    it = task.items[0]
+    assert it.image_emb.shape == (3, 16) and it.frame_times.shape == (3,)
+    assert np.allclose(np.linalg.norm(it.image_emb, axis=1), 1.0, atol=1e-5)
+    # frames of different scenes embed differently, frames of one (static) scene nearly the same
+    by_cat = {t.clip.category: t.image_emb for t in task.items}
+    assert float(by_cat["red beep"][0] @ by_cat["blue hum"][0]) < float(by_cat["red beep"][0] @ by_cat["red beep"][1])
+    train(cfg, task, tmp_path / "a")
+    train(cfg, prepare(cfg, tmp_path / "b", progress=False), tmp_path / "b", stop_at=5, save_at_end=False)
+    train(cfg, prepare(cfg, tmp_path / "b", progress=False), tmp_path / "b", resume=True)
+    a = load_checkpoint(tmp_path / "a" / "last.pt").components["denoiser"]
+    b = load_checkpoint(tmp_path / "b" / "last.pt").components["denoiser"]
+    assert all(torch.equal(a.state_dict[k], b.state_dict[k]) for k in a.state_dict)
+    assert all(torch.equal(a.ema[k], b.ema[k]) for k in a.ema)
+    ckpt = load_checkpoint(tmp_path / "a" / "last.pt")
+    assert ckpt.query["condition"] == "image" and ckpt.query["type"] == "clip"
+
+
+@pytest.mark.parametrize("condition", ["text", "hybrid"])
+def test_text_and_hybrid_train(videos: Path, clip_dir: Path, tmp_path: Path, condition: str) -> None:
+    cfg = _config(videos, clip_dir, condition, steps=3).replace(cache_dir=str(tmp_path / "cache"))
+    out = train(cfg, prepare(cfg, tmp_path / "run", progress=False), tmp_path / "run")
+    assert out["step"] == 3 and np.isfinite(out["loss"])
