@@ -86,6 +86,25 @@ class TorchDiffusion:
         cond_mask = self.drop_cond(cond_mask, generator)
         return self.loss(lambda x_t, t: model(x_t, t, cond, cond_mask), x0, generator)
 
+    def prior_loss(
+        self,
+        model: nn.Module,
+        image_embed: torch.Tensor,
+        text_embed: torch.Tensor,
+        text_tokens: torch.Tensor,
+        cond_mask: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Training loss of the diffusion prior (CLIPSonic appendix A, MSE on x0 when prediction is x0).
+
+        x0 = unit-norm image_embed * sqrt(E) (B, E); text dropped cond_dropout of the time.
+        """
+        x0 = torch.nn.functional.normalize(image_embed, dim=-1) * image_embed.shape[-1] ** 0.5
+        if cond_mask is None:
+            cond_mask = torch.ones(x0.shape[0], device=x0.device)
+        cond_mask = self.drop_cond(cond_mask, generator)
+        return self.loss(lambda x_t, t: model(x_t, t, text_embed, text_tokens, cond_mask), x0, generator)
+
 
 @torch.no_grad()
 def numpy_model_fn(model: nn.Module, *context: np.ndarray) -> ModelFn:

@@ -133,3 +133,39 @@ def test_exported_bundle_generates_audio_in_the_engine(tmp_path: Path) -> None:
 
     wave, sr = soundfile.read(result.files[0])
     assert sr == result.sample_rate and len(wave) > 0.4 * sr and np.isfinite(wave).all()
+
+
+def test_bundle_with_prior_generates_in_prior_mode(tmp_path: Path) -> None:
+    from exporters.configs import DiffusionConfig, PriorConfig
+    from sfxgen.configs import ScheduleConfig
+    from sfxgen.engine import Engine
+    from sfxgen.request import GenerateRequest, QueryMode
+
+    prior_diff = DiffusionConfig(schedule=ScheduleConfig(num_train_steps=64), prediction=Prediction.X0)
+    prior = tiny("prior", PriorConfig(embed_dim=16, token_dim=8, max_tokens=12, width=32, depth=2, num_heads=4))
+    pck = make_checkpoint({"prior": prior}, mel=MEL, prior_diffusion=prior_diff)
+    bundle, reports = export_bundle(
+        _checkpoint(tmp_path), tmp_path / "b", query_exporter=tiny_query_exporter, prior_checkpoint=pck
+    )
+    assert bundle.prior is not None and bundle.prior.prediction is Prediction.X0
+    assert [r.role for r in reports] == ["denoiser", "vocoder", "prior"] and all(r.ok for r in reports)
+    with Engine(bundle.root, providers="cpu", num_threads=1) as eng:
+        req = GenerateRequest(
+            prompt="rain on a tin roof",
+            duration=0.25,
+            variations=1,
+            seed=1,
+            steps=3,
+            query_mode=QueryMode.PRIOR,
+            out_dir=tmp_path / "out",
+        )
+        result = eng.generate(req, timeout=120)
+    assert result.files[0].is_file()
+    wrong = tiny("prior", PriorConfig(embed_dim=16, token_dim=4, max_tokens=12, width=32, depth=1, num_heads=4))
+    with pytest.raises(ExportError, match="prior"):
+        export_bundle(
+            _checkpoint(tmp_path),
+            tmp_path / "c",
+            query_exporter=tiny_query_exporter,
+            prior_checkpoint=make_checkpoint({"prior": wrong}, mel=MEL, prior_diffusion=prior_diff),
+        )
