@@ -58,7 +58,7 @@ def _config(videos: Path, clip_dir: Path, condition: str, steps: int = 6):
                     "norm_groups": 8,
                     "attention": False,
                 },
-            },  # fmt: skip
+            },
             "data": {"kind": "video_folder", "path": str(videos), "frames_per_video": 3, "valid_split": ""},
             "encoder": {
                 "type": "clip",
@@ -66,7 +66,7 @@ def _config(videos: Path, clip_dir: Path, condition: str, steps: int = 6):
             },
             "denoiser": {"condition": condition, "crop_frames": 32},
             "loop": {"steps": steps, "batch_size": 4, "log_every": 1, "checkpoint_every": 3, "checkpoint_minutes": 0},
-        }  # fmt: skip
+        }
     )
 
 
@@ -98,6 +98,29 @@ def test_clipsonic_image_conditioned_resume_exact(videos: Path, clip_dir: Path, 
     assert all(torch.equal(a.ema[k], b.ema[k]) for k in a.ema)
     ckpt = load_checkpoint(tmp_path / "a" / "last.pt")
     assert ckpt.query["condition"] == "image" and ckpt.query["type"] == "clip"
+    _export_and_generate(tmp_path / "a" / "last.pt", videos, tmp_path)
+
+
+def _export_and_generate(ckpt: Path, videos: Path, tmp_path: Path) -> None:
+    """trained checkpoint -> bundle (tiny CLIP text + image towers) -> engine, text and image queries."""
+    from exporters.export import export_bundle
+    from exporters.train.media import video_frames
+    from sfxgen.engine import Engine
+    from sfxgen.request import GenerateRequest, QueryMode
+
+    bundle, reports = export_bundle(ckpt, tmp_path / "bundle")
+    assert all(r.ok for r in reports) and bundle.query.condition == "image"
+    frame = tmp_path / "frame.png"
+    video_frames(videos / "red_beep" / "red_beep_0.mp4", [0.5])[0].save(frame)
+    with Engine(bundle.root, providers="cpu", num_threads=1) as eng:
+        for mode, image in ((QueryMode.IMAGE, frame), (QueryMode.TEXT, None)):
+            req = GenerateRequest(
+                prompt="a red beep", image=image, query_mode=mode, duration=0.5, variations=1, seed=1, steps=3,
+                out_dir=tmp_path / f"out_{mode.value}",
+            )  # fmt: skip
+            result = eng.generate(req, timeout=120)
+            wave, sr = sf.read(result.files[0])
+            assert sr == result.sample_rate and len(wave) > 0.4 * sr and np.isfinite(wave).all()
 
 
 @pytest.mark.parametrize("condition", ["text", "hybrid"])
