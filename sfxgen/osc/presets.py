@@ -44,30 +44,30 @@ def run(
     dest: Path,
     sound: str | None,
     cancel: threading.Event,
-    on_progress: Callable[..., None],
+    on_fraction: Callable[[float], None],
 ) -> list[Path]:
-    """Render ``pack_path`` into ``dest`` (resumable); returns the files the report lists.
+    """Render ``pack_path`` into ``dest`` (resumable: files already there and verified are kept).
+
+    Returns the files the report lists (empty when cancelled).
 
     Raises:
         ValueError: ``sound`` was given but this render_pack cannot select one sound.
     """
     params = inspect.signature(render.render_pack).parameters
-    kwargs: dict[str, Any] = {"resume": True, "on_progress": on_progress, "cancel": cancel}
     if sound is not None:
         name = next((n for n in ("sounds", "only", "sound_ids") if n in params), None)
         if name is None:
-            raise ValueError("this build's render_pack cannot render a single sound; leave [sound] off")
-        kwargs[name] = [sound] if name != "sound" else sound
-    kwargs = {k: v for k, v in kwargs.items() if k in params}
+            raise ValueError("this build renders whole packs only; leave [sound] off")
+
+    def on_progress(done: int, total: int, _name: str | None = None) -> None:
+        on_fraction(done / total if total else 1.0)
+
+    kwargs: dict[str, Any] = {"resume": True, "on_progress": on_progress, "cancel": cancel.is_set}
+    if sound is not None:
+        kwargs[name] = [sound]
     dest.mkdir(parents=True, exist_ok=True)
     report = render.render_pack(pack_path, dest, engine, **kwargs)
-    return _report_files(report, dest)
-
-
-def _report_files(report: Any, dest: Path) -> list[Path]:
-    for name in ("files", "written", "outputs", "paths"):
-        files = getattr(report, name, None)
-        if files:
-            return [Path(f) if Path(f).is_absolute() else dest / f for f in files]
-    manifest = getattr(report, "manifest", None)
-    return [Path(manifest)] if manifest else [dest]
+    if getattr(report, "cancelled", False):
+        cancel.set()
+        return []
+    return [Path(f) if Path(f).is_absolute() else dest / f for f in report.files]

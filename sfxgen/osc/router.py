@@ -318,24 +318,19 @@ class Router:
         try:
             files = presets.run(render, self.engine, pack_path, dest, sound, p.cancel_event, self._preset_progress(p))
             if p.cancel_event.is_set():
-                self._finish(p.key, A.ERROR, [p.req_id, "cancelled"])
-                return
-            files = [f for f in (Path(x).resolve() for x in files) if f.is_relative_to(self.out_dir)]
-            self._finish(p.key, A.DONE, [p.req_id, *_fit_paths(p.req_id, files, dest)])
+                outcome = (A.ERROR, [p.req_id, "cancelled"])
+            else:
+                files = [f for f in (Path(x).resolve() for x in files) if f.is_relative_to(self.out_dir)]
+                outcome = (A.DONE, [p.req_id, *_fit_paths(p.req_id, files, dest)])
         except Exception as e:
             log.exception("preset render failed")
-            self._finish(p.key, A.ERROR, [p.req_id, f"preset render failed: {e}"[:1000]])
-        finally:
-            with self._lock:
-                self._preset_busy = False
+            outcome = (A.ERROR, [p.req_id, f"preset render failed: {e}"[:1000]])
+        with self._lock:  # free the slot before answering, so a client may send the next preset at once
+            self._preset_busy = False
+        self._finish(p.key, *outcome)
 
-    def _preset_progress(self, p: _Pending) -> Callable[..., None]:
-        def on_progress(*args: Any) -> None:
-            frac = next((float(a) for a in args if isinstance(a, int | float) and not isinstance(a, bool)), None)
-            if frac is not None:
-                self._progress(p.key, frac)
-
-        return on_progress
+    def _preset_progress(self, p: _Pending) -> Callable[[float], None]:
+        return lambda frac: self._progress(p.key, frac)
 
     # ---- replies --------------------------------------------------------
 

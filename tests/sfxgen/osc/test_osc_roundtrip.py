@@ -90,11 +90,48 @@ def test_duplicate_req_id_in_flight(client):
     assert client.wait_for(lambda rs: ("/sfxgen/error", ["dup", "cancelled"]) in rs, 15)
 
 
-def test_preset_round_trip(client, tmp_path):
-    """/sfxgen/preset answers: rendered files when sfxgen.render exists, else an error that says so."""
-    address, args = client.request("/sfxgen/preset", "p1", str(tmp_path / "nope.toml"))
-    assert address == "/sfxgen/error" and args[0] == "p1"
-    assert "not available" in args[1] or "does not exist" in args[1]
+PACK = """
+[library]
+name = "OSC Test"
+designer = "Tester"
+creator_id = "TST"
+source_id = "OSC"
+created = 2026-02-03T04:05:06
+
+[defaults]
+duration = 0.25
+count = 2
+batch = 2
+steps = 2
+sampler = "ddim"
+
+[[sound]]
+prompt = "a dog barking"
+catid = "ANMLDog"
+fxname = "Dog Bark"
+seed = 10
+"""
+
+
+def test_preset_round_trip(client, tmp_path, out_dir):
+    pack = tmp_path / "osc_pack.toml"
+    pack.write_text(PACK)
+    address, args = client.request("/sfxgen/preset", "p1", str(pack), timeout=30)
+    assert address == "/sfxgen/done", args
+    files = [Path(f) for f in args[1:]]
+    assert len(files) == 2 and all(f.is_file() and f.suffix == ".wav" for f in files)
+    assert all(f.parent == out_dir.resolve() / "presets" / "osc_pack" for f in files)
+    kinds = [a for a, _ in client.about("p1")]
+    assert kinds[0] == "/sfxgen/accepted" and "/sfxgen/progress" in kinds and kinds[-1] == "/sfxgen/done"
+    # Rendering again resumes (files verified, not re-rendered) and answers the same files.
+    assert client.request("/sfxgen/preset", "p2", str(pack), timeout=30) == ("/sfxgen/done", ["p2", *args[1:]])
+    for req_id, pack_arg, extra, needle in (
+        ("p3", str(tmp_path / "nope.toml"), (), "does not exist"),
+        ("p4", "osc_pack", (), "no presets folder"),
+        ("p5", str(pack), ("dog",), "whole packs only"),
+    ):
+        address, reply = client.request("/sfxgen/preset", req_id, pack_arg, *extra)
+        assert address == "/sfxgen/error" and needle in reply[1], reply
 
 
 @pytest.mark.parametrize(
