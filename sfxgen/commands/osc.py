@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 
 HELP = "run the OSC bridge: /sfxgen/generate over UDP, replies with file paths"
@@ -41,7 +42,6 @@ def run(args: argparse.Namespace) -> int:
     from sfxgen.engine import Engine
     from sfxgen.osc.server import OscServer
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.bundle:
         log.error("no bundle: pass --bundle DIR or set SFXGEN_BUNDLE")
         return 2
@@ -65,11 +65,14 @@ def run(args: argparse.Namespace) -> int:
         log.error("cannot listen on %s:%d: %s (is another bridge running? pick --port)", args.host, args.port, e)
         return 1
     server.start()
-    log.info(
-        "engine on %s, bundle %s, writing into %s; Ctrl+C stops",
-        engine.provider,
-        engine.bundle.bundle_id,
-        server.router.out_dir,
+    host, port = server.address
+    replies = f"port {args.reply_port}" if args.reply_port else "the sender"
+    print(  # the one line a user needs, whatever the log level
+        f"sfxgen OSC bridge on {host}:{port} (replies to {replies})"
+        f", engine {engine.provider}, bundle {engine.bundle.bundle_id}, writing into {server.router.out_dir}; "
+        "Ctrl+C stops",
+        file=sys.stderr,
+        flush=True,
     )
     while not stop.wait(0.5):  # woken by SIGINT/SIGTERM
         pass
