@@ -266,7 +266,8 @@ def export_bundle(
             sources[role] = extra
         elif role in main.components:
             sources[role] = main
-    torch.set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # 2 shared cores here; restored below
     reports: list[par.ParityReport] = []
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -357,6 +358,8 @@ def export_bundle(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        torch.set_num_threads(threads)
     for r in reports:
         log.info("parity %s %s: max abs %.3g <= %.3g (%s)", r.role, r.precision, r.max_abs, r.tolerance, r.detail)
     return sb.load_bundle(out_dir), reports

@@ -76,3 +76,13 @@ def test_build_dispatch_and_attention_toggle() -> None:
     )
     assert isinstance(m, Denoiser1D) and isinstance(m.mid_attn, torch.nn.Identity)
     assert make_spec("denoiser_1d", TINY)["config"]["channel_mults"] == [1, 2]
+
+
+def test_step_time_helpers_run() -> None:
+    from exporters.configs import VocosConfig
+    from exporters.models.step_time import denoiser_step_time, vocoder_step_time
+
+    sec, n = denoiser_step_time(TINY, batch=2, frames=8, repeats=1)
+    assert sec > 0 and n == sum(p.numel() for p in Denoiser1D(TINY).parameters())
+    sec, n = vocoder_step_time(VocosConfig(dim=16, intermediate_dim=32, num_layers=1), batch=1, samples=2048, repeats=1)
+    assert sec > 0 and n > 0
