@@ -140,6 +140,14 @@ class DenoiserTask:
         }
 
     def diagnostics(self, ema_model: nn.Module, step: int, out_dir: Path) -> dict[str, float]:
-        from exporters.train.diagnostics import write_denoiser_samples
+        from exporters.train.diagnostics import modality_gap, write_denoiser_samples
 
-        return write_denoiser_samples(self, ema_model, step, out_dir)
+        out = write_denoiser_samples(self, ema_model, step, out_dir)
+        pairs = [
+            (self.text_emb[int(self.text_pools[i][0])], it.image_emb.mean(axis=0))
+            for i, it in enumerate(self.items[:256])
+            if it.image_emb is not None and self.text_pools is not None and len(self.text_pools[i])
+        ]
+        if pairs:  # CLIPSonic Table 2, ZS row: how far text queries are from the frames trained on
+            out.update(modality_gap(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])))
+        return out

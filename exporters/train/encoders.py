@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -84,7 +85,15 @@ class FactoryEncoder:
         self._enc = build_text_encoder(kind, **config)
         self.kind = kind
         self.dim = int(self._enc.embed_dim)
-        self.id = f"{kind}-" + _digest(self._enc.config)
+        ident: dict[str, Any] = dict(self._enc.config)
+        ckpt = config.get("checkpoint")
+        if ckpt:  # the weights are part of the cache key: path, size and modification time
+            st = Path(ckpt).stat()
+            ident["weights"] = [str(Path(ckpt).resolve()), st.st_size, st.st_mtime_ns]
+        elif kind == "clip":
+            logger.warning("CLIP encoder without a checkpoint: random weights, embeddings are meaningless (tests only)")
+            ident["random"] = id(self)  # never reuse cached embeddings of random weights
+        self.id = f"{kind}-" + _digest(ident)
         self.spec = self._enc.config  # {"type", "config"} for checkpoints and export
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:

@@ -38,9 +38,20 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder with a tiny CLIP config and a fixed random checkpoint of it (clip.pt)."""
+    from exporters.encoders.clip import ClipConfig, load_clip
+
     d = tmp_path_factory.mktemp("clipcfg")
     (d / "sfxgen-tiny-clip-train.json").write_text(json.dumps(TINY_CLIP))
+    torch.manual_seed(0)
+    model, _, _ = load_clip(ClipConfig("sfxgen-tiny-clip-train", None, str(d)))
+    torch.save(model.state_dict(), d / "clip.pt")
     return d
+
+
+def _clip(clip_dir: Path) -> dict:
+    cfg = {"model_name": "sfxgen-tiny-clip-train", "config_dir": str(clip_dir), "checkpoint": str(clip_dir / "clip.pt")}
+    return {"type": "clip", "config": cfg}
 
 
 def _config(videos: Path, clip_dir: Path, condition: str, steps: int = 6):
@@ -60,10 +71,7 @@ def _config(videos: Path, clip_dir: Path, condition: str, steps: int = 6):
                 },
             },
             "data": {"kind": "video_folder", "path": str(videos), "frames_per_video": 3, "valid_split": ""},
-            "encoder": {
-                "type": "clip",
-                "config": {"model_name": "sfxgen-tiny-clip-train", "config_dir": str(clip_dir)},
-            },
+            "encoder": _clip(clip_dir),
             "denoiser": {"condition": condition, "crop_frames": 32},
             "loop": {"steps": steps, "batch_size": 4, "log_every": 1, "checkpoint_every": 3, "checkpoint_minutes": 0},
         }
@@ -128,3 +136,52 @@ def test_text_and_hybrid_train(videos: Path, clip_dir: Path, tmp_path: Path, con
     cfg = _config(videos, clip_dir, condition, steps=3).replace(cache_dir=str(tmp_path / "cache"))
     out = train(cfg, prepare(cfg, tmp_path / "run", progress=False), tmp_path / "run")
     assert out["step"] == 3 and np.isfinite(out["loss"])
+
+
+def test_prior_sd_trains_resumes_and_exports_with_the_denoiser(videos: Path, clip_dir: Path, tmp_path: Path) -> None:
+    """CLIPSonic-SD: prior on (caption, frame) pairs; bundle with denoiser + prior generates in prior mode."""
+    from exporters.export import export_bundle
+    from sfxgen.engine import Engine
+    from sfxgen.request import GenerateRequest, QueryMode
+
+    cache = str(tmp_path / "cache")
+    base = _config(videos, clip_dir, "image", steps=4).replace(cache_dir=cache)
+    train(base, prepare(base, tmp_path / "den", progress=False), tmp_path / "den")
+    prior_cfg = config_from_dict(
+        {
+            "task": "prior",
+            "model": {
+                "type": "prior",
+                "config": {"embed_dim": 16, "token_dim": 32, "max_tokens": 77, "width": 32, "depth": 1, "num_heads": 2},
+            },
+            "data": {"kind": "video_folder", "path": str(videos), "frames_per_video": 3, "valid_split": ""},
+            "encoder": _clip(clip_dir),
+            "schedule": {"num_train_steps": 64},
+            "loop": {"steps": 6, "batch_size": 4, "log_every": 1, "checkpoint_every": 2, "checkpoint_minutes": 0,
+                     "sample_every": 6},
+            "cache_dir": cache,
+        }
+    )  # fmt: skip
+    task = prepare(prior_cfg, tmp_path / "p1", progress=False)
+    train(prior_cfg, task, tmp_path / "p1")
+    train(prior_cfg, prepare(prior_cfg, tmp_path / "p2", progress=False), tmp_path / "p2", stop_at=5, save_at_end=False)
+    train(prior_cfg, prepare(prior_cfg, tmp_path / "p2", progress=False), tmp_path / "p2", resume=True)
+    a = load_checkpoint(tmp_path / "p1" / "last.pt").components["prior"]
+    b = load_checkpoint(tmp_path / "p2" / "last.pt").components["prior"]
+    assert all(torch.equal(a.ema[k], b.ema[k]) for k in a.ema)
+    with open(tmp_path / "p1" / "diagnostics.csv") as fh:
+        header, row = fh.read().split()
+    gap = dict(zip(header.split(","), map(float, row.split(",")), strict=True))
+    assert -1.0 <= gap["sim_text_image"] <= 1.0 and -1.0 <= gap["sim_prior_image"] <= 1.0
+
+    bundle, reports = export_bundle(
+        tmp_path / "den" / "last.pt", tmp_path / "bundle", prior_checkpoint=tmp_path / "p1" / "last.pt"
+    )
+    assert bundle.prior is not None and all(r.ok for r in reports)
+    with Engine(bundle.root, providers="cpu", num_threads=1) as eng:
+        req = GenerateRequest(
+            prompt="a blue hum", query_mode=QueryMode.PRIOR, duration=0.5, variations=1, seed=2, steps=3,
+            out_dir=tmp_path / "out",
+        )  # fmt: skip
+        result = eng.generate(req, timeout=120)
+    assert result.files[0].is_file()
