@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 _ids = itertools.count(1)
 
 
-class JobState(str, enum.Enum):  # noqa: UP042 (str mixin like sfxgen.configs enums)
+class JobState(str, enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"

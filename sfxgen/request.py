@@ -19,7 +19,7 @@ MAX_GUIDANCE = 50.0
 MAX_SEED = 2**63 - 1
 
 
-class QueryMode(str, enum.Enum):  # noqa: UP042 (str mixin like sfxgen.configs enums)
+class QueryMode(str, enum.Enum):
     """How the denoiser's condition is computed.
 
     AUTO: image if request.image else (prior if the bundle has a prior else text).
@@ -46,10 +46,8 @@ class GenerateRequest:
     guidance: float | None = None  # CFG w; None -> bundle default
     steps: int | None = None  # sampler steps; None -> bundle default
     sampler: str | None = None  # "ddpm" | "ddim" | "dpmpp_2m"; None -> bundle default
-    finish: FinishSpec = FinishSpec()  # noqa: RUF009 (frozen, immutable)
-    # post-processing and file format (sfxgen.finishing)
-    tags: SoundTags = SoundTags()  # noqa: RUF009 (frozen, immutable)
-    # UCS / iXML fields (sfxgen.wavfile)
+    finish: FinishSpec = FinishSpec()  # post-processing and file format (sfxgen.finishing)
+    tags: SoundTags = SoundTags()  # UCS / iXML fields (sfxgen.wavfile)
     out_dir: Path = Path("out")  # where the WAVs go (created if missing)
     file_stems: tuple[str, ...] | None = None  # explicit file names (no .wav) per variation, else "<slug>_s<seed>"
     overwrite: bool = False  # replace existing files of the same name

@@ -26,10 +26,3 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_bundle_full(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny bundle with prior and image encoder too (PD/SD and IQ queries)."""
     return make_tiny_bundle(tmp_path_factory.mktemp("tiny_bundle_full"), prior=True, image=True)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    from tests.helpers.wordpiece import install_fallback, install_image_fallback
-
-    install_fallback()  # until sfxgen.tokenizers lands
-    install_image_fallback()  # until sfxgen.image lands

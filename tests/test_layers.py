@@ -26,8 +26,6 @@ def test_starting_the_engine_imports_no_torch_or_qt(tmp_path):
 import sys
 sys.path.insert(0, {str(REPO)!r})
 from tests.helpers.tiny_bundle import make_tiny_bundle
-from tests.helpers.wordpiece import install_fallback, install_image_fallback
-install_fallback(); install_image_fallback()
 import sfxgen.engine, sfxgen.cli, sfxgen.commands.generate
 from sfxgen.engine import Engine
 from sfxgen.request import GenerateRequest
