@@ -64,12 +64,17 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(config.loop.num_threads)
     from exporters.train.data import DataError
-    from exporters.train.loop import train
+    from exporters.train.loop import barrier, init_distributed, train
     from exporters.train.recipes import prepare
 
     out = Path(args.out)
+    dist = init_distributed()
     try:
-        task = prepare(config, out, progress=not args.no_progress)
+        if not dist.is_main:
+            barrier()  # rank 0 fills the cache first; the others then read it
+        task = prepare(config, out, progress=not args.no_progress and dist.is_main)
+        if dist.is_main:
+            barrier()
     except (DataError, ConfigError, ValueError) as exc:
         log.error("%s", exc)
         return 2

@@ -81,6 +81,27 @@ def dist_info() -> DistInfo:
     )
 
 
+def init_distributed() -> DistInfo:
+    """Join the torchrun process group when WORLD_SIZE > 1 (NCCL on CUDA, gloo on CPU); idempotent."""
+    dist = dist_info()
+    if dist.world_size > 1:
+        import torch.distributed as tdist
+
+        if not tdist.is_initialized():
+            tdist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        if torch.cuda.is_available():
+            torch.cuda.set_device(dist.local_rank)
+    return dist
+
+
+def barrier() -> None:
+    """Wait for every rank (no-op in a single process)."""
+    import torch.distributed as tdist
+
+    if tdist.is_available() and tdist.is_initialized():
+        tdist.barrier()
+
+
 def derive_seed(*parts: int) -> int:
     """A 63-bit seed from integers, independent for different tuples (numpy SeedSequence)."""
     return int(np.random.SeedSequence([int(p) & 0xFFFFFFFF for p in parts]).generate_state(2, np.uint64)[0] >> 1)
@@ -282,9 +303,13 @@ def train(
     diag_log: CsvLog | None = None
     loss_value = math.nan
 
+    saved_step = -1
+
     def save(reason: str) -> None:
-        if not dist.is_main:
+        nonlocal saved_step
+        if not dist.is_main or saved_step == step:
             return
+        saved_step = step
         fields = task.checkpoint_fields()
         ckpt = make_checkpoint(
             {task.role: model},

@@ -50,7 +50,7 @@ class PriorTask:
         self.pools = [text_pools[i] for i in keep]
         if text_emb is None or not hasattr(encoder, "encode_texts"):
             raise ValueError("prior training needs a text encoder with token outputs (encoder.type = 'clip')")
-        embed, tokens = encoder.encode_texts(texts)
+        _, tokens = encoder.encode_texts(texts)
         self.text_emb = np.asarray(text_emb, dtype=np.float32)  # (N, E)
         self.text_tokens = np.asarray(tokens, dtype=np.float32)  # (N, L, W)
         self.encoder_meta = encoder_meta

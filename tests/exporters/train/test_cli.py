@@ -1,0 +1,96 @@
+"""`sfxgen train` / `python -m exporters.train`: config handling, clear errors, torchrun (DDP on gloo)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from exporters.checkpoint import load_checkpoint
+from exporters.commands import train as command
+
+TINY_TOML = """
+task = "denoiser"
+[model]
+type = "denoiser_1d"
+[model.config]
+n_mels = 80
+cond_dim = 16
+channels = 16
+channel_mults = [1, 2]
+num_res_blocks = 1
+norm_groups = 8
+attention = false
+[data]
+kind = "corpus"
+[encoder]
+type = "hashed"
+config = { dim = 16 }
+[denoiser]
+crop_frames = 32
+[loop]
+steps = 4
+batch_size = 4
+log_every = 2
+checkpoint_every = 2
+checkpoint_minutes = 0
+"""
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_command_module_is_light() -> None:
+    code = "import sys, exporters.commands.train; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cli_trains_and_refuses_to_overwrite(fake_corpus: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    out = tmp_path / "run"
+    assert command.run(_args(str(cfg), "--data", str(fake_corpus), "--out", str(out), "--no-progress")) == 0
+    assert load_checkpoint(out / "last.pt").step == 4
+    # same out dir without --resume: refused; with --resume and more steps: continues
+    assert command.run(_args(str(cfg), "--data", str(fake_corpus), "--out", str(out), "--no-progress")) == 2
+    argv = [str(cfg), "--data", str(fake_corpus), "--out", str(out), "--resume", "--steps", "6", "--no-progress"]
+    assert command.run(_args(*argv)) == 0
+    assert load_checkpoint(out / "last.pt").step == 6
+
+
+def test_cli_errors_are_clear(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY_TOML + "\n[extra]\nx = 1\n")
+    assert command.run(_args(str(bad), "--data", str(tmp_path), "--out", str(tmp_path / "r"))) == 2
+    assert "unknown key(s) ['extra']" in caplog.text
+    good = tmp_path / "good.toml"
+    good.write_text(TINY_TOML)
+    assert command.run(_args(str(good), "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "r"))) == 2
+    assert "no corpus manifest" in caplog.text
+    assert command.run(_args("--recipe", "nope", "--out", str(tmp_path / "r"))) == 2
+    assert "default_denoiser" in caplog.text  # lists the recipes that exist
+
+
+@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")
+def test_torchrun_two_processes_gloo(fake_corpus: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    torchrun = str(Path(sys.executable).parent / "torchrun")
+    cmd = [torchrun, "--standalone", "--nproc_per_node=2", "-m", "exporters.train", str(cfg),
+           "--data", str(fake_corpus), "--out", str(tmp_path / "ddp"), "--no-progress"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=Path(__file__).parents[3])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ckpt = load_checkpoint(tmp_path / "ddp" / "last.pt")
+    assert ckpt.step == 4
+    assert all(torch.isfinite(v).all() for v in ckpt.components["denoiser"].state_dict.values())
