@@ -65,8 +65,10 @@ def compare(
     b = load_bundle(bundle)
     spec = dict(b.graphs[GraphRole.DENOISER].config)
     spec.pop("frames_multiple", None)
-    if "type" not in spec or "config" not in spec:
-        return {"status": f"skipped: denoiser graph config {sorted(spec)} does not name a torch module"}
+    from exporters.configs import REGISTRY
+
+    if spec.get("type") not in REGISTRY or "config" not in spec:
+        return {"status": f"skipped: the bundle's denoiser ({spec.get('type')!r}) is not a registered torch module"}
     if checkpoint is not None:
         from exporters.checkpoint import build_component, load_checkpoint
 

@@ -57,6 +57,7 @@ class BenchConfig:
     ddpm_steps: int = 1000  # the papers' reference sampler
     quality_seeds: int = 8  # seeds of the quality comparison
     quality_duration: float = 2.0  # seconds of each quality sample
+    quality_steps: tuple[int, ...] = (10, 50)  # extra step counts of the fast sampler to compare (with the default)
     cold: bool = True  # run the cold-start subprocess
     torch: bool = True  # try the onnxruntime vs torch comparison
 
@@ -234,7 +235,14 @@ def _quality(engine: Engine, config: BenchConfig) -> dict[str, Any]:
     t_ddpm = time.perf_counter() - t0
     mel_ddpm_b = _log_mels(engine, config.prompt, seeds_b, config.quality_duration, *ddpm)
     fa, da, db = _frames(mel_fast), _frames(mel_ddpm_a), _frames(mel_ddpm_b)
+    sweep = []
+    for steps in sorted({*config.quality_steps, fast[1]}):
+        t0 = time.perf_counter()
+        mel = _log_mels(engine, config.prompt, seeds_a, config.quality_duration, fast[0], steps)
+        elapsed = time.perf_counter() - t0
+        sweep.append({"steps": steps, "fd_vs_ddpm": frechet_distance(_frames(mel), da), "time_s": elapsed})
     return {
+        "sweep": sweep,
         "method": "Frechet distance between Gaussians fitted to generated log-mel frames (before the vocoder); "
         "noise floor = FD between two DDPM runs on disjoint seeds",
         "fast": f"{fast[0]} {fast[1]} steps",
@@ -298,6 +306,9 @@ def format_table(r: dict[str, Any]) -> str:
             f"{q['mean_spectrum_l1_fast_vs_ddpm']:.4f} / {q['mean_spectrum_l1_floor']:.4f}",
         )
     )
+    name = q["fast"].split()[0]
+    for s in q.get("sweep", []):
+        rows.append((f"  {name} {s['steps']} steps: FD vs DDPM / time", f"{s['fd_vs_ddpm']:.4f} / {s['time_s']:.3f} s"))
     rows.append(
         (
             f"time {q['fast']} vs {q['reference']}",

@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ddpm-steps", type=int, default=1000, help="steps of the reference DDPM (default 1000)")
     parser.add_argument("--quality-seeds", type=int, default=8)
     parser.add_argument("--quality-duration", type=float, default=2.0)
+    parser.add_argument(
+        "--quality-steps", default="10,50", help="extra step counts of the fast sampler for the quality sweep"
+    )
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocess")
     parser.add_argument("--no-torch", action="store_true", help="skip onnxruntime vs torch eager")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -42,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         ddpm_steps=args.ddpm_steps,
         quality_seeds=args.quality_seeds,
         quality_duration=args.quality_duration,
+        quality_steps=tuple(int(s) for s in args.quality_steps.split(",") if s.strip()),
         cold=not args.no_cold,
         torch=not args.no_torch,
     )
