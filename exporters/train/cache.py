@@ -55,16 +55,42 @@ class CacheSpec:
     seed: int = 0  # seeds frame times and augmentation factors
 
 
-@dataclasses.dataclass
 class CachedClip:
-    """A decoded clip in memory."""
+    """A decoded clip: arrays held in memory, or read from its npz on each access (``in_memory=False``).
 
-    clip: Clip
-    variant: int
-    mel: np.ndarray  # (M, T) float32, diffusion space
-    audio: np.ndarray | None = None  # (S,) int16
-    image_emb: np.ndarray | None = None  # (K, E) float32
-    frame_times: np.ndarray | None = None  # (K,) seconds
+    Attributes (arrays): mel (M, T) float16 diffusion space; audio (S,) int16 or None;
+    image_emb (K, E) float32 or None; frame_times (K,) seconds or None.
+    """
+
+    def __init__(self, clip: Clip, variant: int, arrays: dict[str, np.ndarray] | None, path: Path | None = None):
+        self.clip = clip
+        self.variant = variant
+        self._arrays = arrays  # None: lazy, read members from path when asked
+        self._path = path
+        if arrays is None and path is None:
+            raise ValueError("CachedClip needs arrays or an npz path")
+
+    def _get(self, name: str) -> np.ndarray | None:
+        if self._arrays is not None:
+            return self._arrays.get(name)
+        with np.load(self._path) as z:  # an npz reads only the member asked for
+            return z[name] if name in z.files else None
+
+    @property
+    def mel(self) -> np.ndarray:
+        return self._get("mel")  # type: ignore[return-value]
+
+    @property
+    def audio(self) -> np.ndarray | None:
+        return self._get("audio")
+
+    @property
+    def image_emb(self) -> np.ndarray | None:
+        return self._get("image_emb")
+
+    @property
+    def frame_times(self) -> np.ndarray | None:
+        return self._get("frame_times")
 
 
 @dataclasses.dataclass
@@ -163,8 +189,12 @@ def build_clip_cache(
     spec: CacheSpec,
     image_encoder: QueryEncoder | None = None,
     progress: bool = True,
+    in_memory: bool = True,
 ) -> tuple[list[CachedClip], CacheReport]:
-    """Decode (or load from cache) every clip and variant; return the usable ones and a report."""
+    """Decode (or load from cache) every clip and variant; return the usable ones and a report.
+
+    ``in_memory=False`` keeps only file paths and reads arrays per batch (datasets larger than RAM).
+    """
     from tqdm import tqdm
 
     cache_dir = Path(cache_dir)
@@ -191,7 +221,7 @@ def build_clip_cache(
             if path.is_file():
                 try:
                     with np.load(path) as z:
-                        arrays = {k: z[k] for k in z.files}
+                        arrays = {k: z[k] for k in z.files} if in_memory else {}
                     report.cached += variant == 0
                 except (OSError, ValueError) as exc:
                     logger.warning("%s: corrupt cache entry (%s); recomputing", path, exc)
@@ -209,16 +239,7 @@ def build_clip_cache(
                 index[entry_id] = {"key": key, "status": "ok"}
                 dirty += 1
             report.ok += variant == 0
-            out.append(
-                CachedClip(
-                    clip=clip,
-                    variant=variant,
-                    mel=arrays["mel"].astype(np.float32),
-                    audio=arrays.get("audio"),
-                    image_emb=arrays.get("image_emb"),
-                    frame_times=arrays.get("frame_times"),
-                )
-            )
+            out.append(CachedClip(clip, variant, arrays if in_memory else None, path))
             if dirty >= 50:  # persist progress now and then, so a kill loses little
                 _atomic_write_text(index_path, json.dumps(index, indent=0, sort_keys=True))
                 dirty = 0

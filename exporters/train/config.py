@@ -32,6 +32,7 @@ class DataConfig:
     frames_per_video: int = 8  # video_folder: frames sampled (uniformly at random, seeded) per video
     max_clip_seconds: float = 30.0  # longer clips are cut to this many seconds when cached
     min_peak: float = 1e-4  # clips whose peak |x| is below this are skipped as silent
+    in_memory: bool = True  # hold cached arrays in RAM; false reads them from the cache per batch (huge sets)
     paraphrase_templates: tuple[str, ...] = (
         "the sound of {c}",
         "{c} sound effect",

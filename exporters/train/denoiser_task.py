@@ -88,7 +88,8 @@ class DenoiserTask:
     def _cond(self, i: int, item: CachedClip, rng: np.random.Generator) -> tuple[np.ndarray, float | None]:
         """(embedding, frame time or None) for one sample."""
         mode = self.config.denoiser.condition
-        has_img = item.image_emb is not None and len(item.image_emb) > 0
+        image_emb = item.image_emb
+        has_img = image_emb is not None and len(image_emb) > 0
         has_txt = self.text_pools is not None and len(self.text_pools[i]) > 0
         use_text = (
             mode == "text"
@@ -99,8 +100,9 @@ class DenoiserTask:
             if not has_txt:
                 raise ValueError(f"clip {item.clip.id} has no caption for text conditioning")
             return self.text_emb[int(rng.choice(self.text_pools[i]))], None
-        k = int(rng.integers(len(item.image_emb)))
-        return item.image_emb[k], float(item.frame_times[k]) if item.frame_times is not None else None
+        k = int(rng.integers(len(image_emb)))
+        times = item.frame_times
+        return image_emb[k], float(times[k]) if times is not None else None
 
     def make_batch(self, indices: np.ndarray, rngs: list[np.random.Generator]) -> dict[str, torch.Tensor]:
         crop = self.config.denoiser.crop_frames
@@ -109,13 +111,14 @@ class DenoiserTask:
         for i, rng in zip(indices, rngs, strict=True):
             item = self.items[int(i)]
             emb, frame_time = self._cond(int(i), item, rng)
-            T = item.mel.shape[-1]
+            mel = item.mel  # (M, T) float16 (read from disk when the cache is not in memory)
+            T = mel.shape[-1]
             if frame_time is not None and crop < T:  # audio aligned with the frame: crop centred on it
                 centre = round(frame_time * fps) + int(rng.integers(-crop // 8, crop // 8 + 1))
                 start = int(np.clip(centre - crop // 2, 0, T - crop))
             else:
                 start = random_crop(T, crop, rng)
-            seg = crop_or_pad(item.mel, start, crop, self.floor_x)
+            seg = crop_or_pad(mel[:, start : start + crop].astype(np.float32), 0, crop, self.floor_x)
             seg = mel_gain(seg, random_gain_db(rng, self.config.augment), self.floor_x, self.config.mel.norm_std)
             x0.append(seg)
             cond.append(emb)

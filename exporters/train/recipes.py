@@ -63,7 +63,9 @@ def prepare(config: TrainConfig, out_dir: Path, base: Path | None = None, progre
         variant_semitones=config.augment.resample_semitones,
         seed=config.loop.seed,
     )
-    items, report = build_clip_cache(clips, cache_dir, spec, encoder if spec.image_encoder else None, progress)
+    items, report = build_clip_cache(
+        clips, cache_dir, spec, encoder if spec.image_encoder else None, progress, config.data.in_memory
+    )
     (out_dir / "cache_report.txt").parent.mkdir(parents=True, exist_ok=True)
     (out_dir / "cache_report.txt").write_text(report.summary() + "\n")
     import torch

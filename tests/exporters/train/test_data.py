@@ -73,3 +73,14 @@ def test_empty_folders_give_clear_errors(tmp_path: Path) -> None:
         scan_audio_folder(tmp_path)
     with pytest.raises(DataError, match="image\\+audio pairs"):
         scan_image_audio(tmp_path)
+
+
+def test_shipped_recipes_parse() -> None:
+    from exporters.configs import parse_spec
+    from exporters.train.config import RECIPES_DIR, load_config
+
+    names = sorted(p.stem for p in RECIPES_DIR.glob("*.toml"))
+    assert {"default_denoiser", "default_vocoder", "clipsonic_video", "prior"} <= set(names)
+    for name in names:
+        config = load_config(RECIPES_DIR / f"{name}.toml")
+        parse_spec(config.model, name)

@@ -64,3 +64,16 @@ def test_vocoder_trains_and_resumes_exactly(fake_corpus: Path, tmp_path: Path) -
     assert _same(_weights(tmp_path / "a", "vocoder"), _weights(tmp_path / "b", "vocoder"))
     ckpt = load_checkpoint(tmp_path / "a" / "last.pt")
     assert ckpt.step == 8 and ckpt.components["vocoder"].spec["type"] == "vocos"
+
+
+def test_lazy_cache_trains_identically(fake_corpus: Path, tmp_path: Path) -> None:
+    """data.in_memory = false (read arrays per batch, for sets larger than RAM) gives the same weights."""
+    import dataclasses
+
+    cfg = tiny_denoiser_config(fake_corpus, steps=4)
+    lazy = cfg.replace(data=dataclasses.replace(cfg.data, in_memory=False))
+    _run(cfg, tmp_path / "mem", tmp_path / "cache")
+    task = prepare(lazy.replace(cache_dir=str(tmp_path / "cache")), tmp_path / "lazy", progress=False)
+    assert task.items[0]._arrays is None
+    train(lazy, task, tmp_path / "lazy")
+    assert _same(_weights(tmp_path / "mem", "denoiser"), _weights(tmp_path / "lazy", "denoiser"))
