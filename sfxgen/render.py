@@ -2,10 +2,12 @@
 
 Steps:
 
-1. load and validate the whole pack (:func:`sfxgen.presets.load_pack`); check every request
-   against the bundle: nothing is rendered if anything is wrong;
+1. load and validate the whole pack (:func:`sfxgen.presets.load_pack`), pick the requested
+   sounds (``sounds=``, default all), check every request against the bundle: nothing is
+   rendered if anything is wrong;
 2. plan the work: each sound is cut into batches of ``batch`` takes, seeds ``seed + take - 1``;
-   batches are numbered in pack order and shard K/N takes batches ``i % N == K - 1``;
+   batches are numbered in pack order and shard K/N takes batches ``i % N == K - 1``; a sound
+   selection keeps the numbering of the whole pack (so shards and resume agree with a full render);
 3. resume: a batch is skipped when every file it makes exists and matches its manifest entry
    (sha256); leftover temporary files of a killed run are removed;
 4. render each batch through the engine into a staging folder, then write the final UCS-named
@@ -23,7 +25,7 @@ import hashlib
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -116,8 +118,57 @@ class RenderReport:
     contact_sheet: Path | None
 
 
-def plan_batches(pack: Pack, shard: Shard | None = None) -> list[Batch]:
-    """Deterministic batches of the pack (all of them, or the shard's share)."""
+def select_sounds(pack: Pack, names: Sequence[str] | None) -> tuple[SoundSpec, ...]:
+    """The sounds of ``pack`` named in ``names`` (in pack order), or all of them when ``names`` is None.
+
+    A name matches a sound's ``name`` (the pack's id, default its fxname) exactly, else its
+    ``fxname``, else either one ignoring case.
+
+    Raises:
+        PackError: a name matches no sound (the message lists the pack's sounds) or several.
+    """
+    if names is None:
+        return pack.sounds
+    if isinstance(names, str):
+        names = [names]
+    if not names:
+        raise PackError(f"{pack.path}: no sound names given; pass at least one or None for the whole pack")
+    picked: set[int] = set()
+    for name in names:
+        hits = _match_sound(pack, name)
+        if not hits:
+            raise PackError(f"{pack.path}: no sound {name!r} in this pack; its sounds are: {_sound_list(pack)}")
+        if len(hits) > 1:
+            which = ", ".join(f"'{s.name}'" for s in hits)
+            raise PackError(f"{pack.path}: sound {name!r} is ambiguous ({which}); use the sound's name")
+        picked.add(hits[0].index)
+    return tuple(s for s in pack.sounds if s.index in picked)
+
+
+def _match_sound(pack: Pack, name: str) -> list[SoundSpec]:
+    """Sounds whose name is ``name``, else whose fxname is, else either one ignoring case."""
+    for hits in (
+        [s for s in pack.sounds if s.name == name],
+        [s for s in pack.sounds if s.fxname == name],
+        [s for s in pack.sounds if name.casefold() in (s.name.casefold(), s.fxname.casefold())],
+    ):
+        if hits:
+            return hits
+    return []
+
+
+def _sound_list(pack: Pack, limit: int = 40) -> str:
+    items = [f"'{s.name}'" if s.name == s.fxname else f"'{s.name}' (fxname '{s.fxname}')" for s in pack.sounds]
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f", ... and {more} more (sfxgen render PACK --dry-run)" if more > 0 else "")
+
+
+def plan_batches(pack: Pack, shard: Shard | None = None, sounds: Sequence[SoundSpec] | None = None) -> list[Batch]:
+    """Deterministic batches of the pack (all of them, or the shard's share), optionally of some sounds only.
+
+    Batch indices and manifest order are those of the whole pack, so selecting sounds never
+    changes which shard a batch belongs to or where its files sort.
+    """
     batches: list[Batch] = []
     order = 0
     for sound in pack.sounds:
@@ -127,6 +178,9 @@ def plan_batches(pack: Pack, shard: Shard | None = None) -> list[Batch]:
             order += len(takes)
     if shard is not None:
         batches = [b for b in batches if b.index % shard.n == shard.k - 1]
+    if sounds is not None:
+        wanted = {s.index for s in sounds}
+        batches = [b for b in batches if b.sound.index in wanted]
     return batches
 
 
@@ -257,6 +311,23 @@ def validate_against_bundle(pack: Pack, engine: EngineLike, batches: list[Batch]
             raise PackError(f"{pack.path}: sound '{b.sound.name}' (#{b.sound.index + 1}): {exc}") from exc
 
 
+def check_pack(
+    pack_path: str | Path, engine: EngineLike | None = None, sounds: Sequence[str] | None = None
+) -> tuple[Pack, tuple[SoundSpec, ...]]:
+    """Validate a pack, the sound selection and (given an engine) its requests against the bundle.
+
+    Writes nothing; cheap enough to run before accepting a request (the OSC bridge does).
+
+    Raises:
+        PackError: what is wrong and where.
+    """
+    pack = load_pack(pack_path)
+    selected = select_sounds(pack, sounds)
+    if engine is not None:
+        validate_against_bundle(pack, engine, plan_batches(pack, None, selected), Path(STAGING))
+    return pack, selected
+
+
 def _wait(job: Any, cancel: CancelFn | None) -> Any:
     while True:
         try:
@@ -303,6 +374,7 @@ def render_pack(
     cancel: CancelFn | None = None,
     jobs: int = 1,
     contact_sheet: bool = True,
+    sounds: Sequence[str] | None = None,
 ) -> RenderReport:
     """Render a pack (or one shard of it) into ``out_dir``; see the module docstring.
 
@@ -315,15 +387,22 @@ def render_pack(
         on_progress: called with (files done, files total, file name) after each file.
         cancel: polled during the render; True stops after cleaning up (report.cancelled).
         jobs: batches kept in flight in the engine queue (overlaps writing with generation).
+        contact_sheet: draw ``contact_sheet.html`` with waveform PNGs after the merge.
+        sounds: render only these sounds (matched by name or fxname, see :func:`select_sounds`);
+            None renders all. Manifest entries of the other sounds whose files exist are kept.
+
+    Raises:
+        PackError: the pack, the sound selection or a request is invalid (nothing was written).
     """
     t0 = time.perf_counter()
     pack = load_pack(pack_path)
+    selected = select_sounds(pack, sounds)
     shard = Shard.parse(shard) if isinstance(shard, str) else (shard or Shard(1, 1))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(out_dir)
     staging = out_dir / f"{STAGING}-{shard.k}-of-{shard.n}"
-    batches = plan_batches(pack, shard)
+    batches = plan_batches(pack, shard, selected if sounds is not None else None)
     validate_against_bundle(pack, engine, batches, staging)
 
     manifest_path = out_dir / shard_manifest_name(shard.k, shard.n)
@@ -339,16 +418,20 @@ def render_pack(
         "shard": str(shard),
         "sfxgen_version": __version__,
     }
-    known: dict[str, ManifestEntry] = {}
-    if resume and manifest_path.exists():
+    previous: list[ManifestEntry] = []
+    if (resume or sounds is not None) and manifest_path.exists():
         try:
             old_header, old_entries = read_manifest(manifest_path)
             if old_header.get("bundle_sha256") == header["bundle_sha256"]:
-                known = {e.file: e for e in old_entries}
+                previous = list(old_entries)
             else:
                 logger.warning("%s was rendered with another bundle; re-rendering everything", manifest_path)
         except ManifestError as exc:
             logger.warning("%s; re-rendering this shard", exc)
+    known = {e.file: e for e in previous} if resume else {}
+    # A partial render keeps the manifest entries of the sounds it leaves alone (their files must exist).
+    others = {s.name for s in pack.sounds} - {s.name for s in selected}
+    kept = {e.file: e for e in previous if e.sound in others and (out_dir / e.file).is_file()}
 
     total = sum(len(b.takes) for b in batches)
     done_entries: dict[str, ManifestEntry] = {}
@@ -382,7 +465,7 @@ def render_pack(
                 done += 1
                 if on_progress:
                     on_progress(done, total, e.file)
-            write_manifest(manifest_path, done_entries.values(), header)
+            write_manifest(manifest_path, [*kept.values(), *done_entries.values()], header)
     except RenderCancelled:
         cancelled = True
         for _, job in pending:
@@ -392,8 +475,8 @@ def render_pack(
             job.cancel()
         raise
     finally:
-        if done_entries:
-            write_manifest(manifest_path, done_entries.values(), header, csv_too=not cancelled)
+        if done_entries or kept:
+            write_manifest(manifest_path, [*kept.values(), *done_entries.values()], header, csv_too=not cancelled)
         shutil.rmtree(staging, ignore_errors=True)
 
     merged = sheet = None
@@ -420,12 +503,15 @@ def render_pack(
     return report
 
 
-def dry_run(pack_path: str | Path, shard: Shard | str | None = None) -> list[tuple[str, int, str]]:
+def dry_run(
+    pack_path: str | Path, shard: Shard | str | None = None, sounds: Sequence[str] | None = None
+) -> list[tuple[str, int, str]]:
     """Validate a pack and list (file name, seed, prompt) of what a render would write."""
     pack = load_pack(pack_path)
+    selected = select_sounds(pack, sounds)
     shard = Shard.parse(shard) if isinstance(shard, str) else shard
     rows = []
-    for b in plan_batches(pack, shard):
+    for b in plan_batches(pack, shard, selected if sounds is not None else None):
         for i, take in enumerate(b.takes):
             rows.append((b.sound.stem(pack.library, take) + ".wav", b.seeds[i], b.sound.prompt or str(b.sound.image)))
     return rows

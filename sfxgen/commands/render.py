@@ -22,6 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bundle", type=Path, default=os.environ.get("SFXGEN_BUNDLE"), help="model bundle (default $SFXGEN_BUNDLE)"
     )
+    parser.add_argument(
+        "--sound",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="render only this sound of the pack (its name or fxname); repeat for several",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="batches kept in flight in the engine queue (default 1)")
     parser.add_argument("--shard", default=None, help="render part K of N of the pack, e.g. 2/4 (deterministic split)")
     parser.add_argument(
@@ -45,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sfxgen.manifest import ManifestError, merge_manifests
     from sfxgen.presets import PackError
-    from sfxgen.render import Shard, dry_run, render_pack
+    from sfxgen.render import Shard, check_pack, dry_run, render_pack
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.merge_manifests:
@@ -66,11 +73,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         shard = Shard.parse(args.shard) if args.shard else None
         if args.dry_run:
-            rows = dry_run(args.pack, shard)
+            rows = dry_run(args.pack, shard, args.sound)
             for name, seed, prompt in rows:
                 print(f"{name}\tseed {seed}\t{prompt}")
             print(f"{len(rows)} files; pack is valid", file=sys.stderr)
             return 0
+        check_pack(args.pack, None, args.sound)  # a bad pack or sound name fails before the engine starts
     except (PackError, ValueError) as exc:
         log.error("%s", exc)
         return 2
@@ -109,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 cancel=stop.is_set,
                 jobs=args.jobs,
                 contact_sheet=not args.no_contact_sheet,
+                sounds=args.sound,
             )
     except (PackError, ValueError) as exc:
         log.error("%s", exc)

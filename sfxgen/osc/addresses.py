@@ -17,7 +17,12 @@ and may be left off from the right.
       of the prompt), ``reply_file <0|1>`` (also write ``<out>/replies/<id>.json``, see
       below), ``prompt <str>`` (generate_image: an extra text prompt to blend with).
   /sfxgen/cancel          <req_id>                     cancel a queued or running request
-  /sfxgen/preset          <req_id> <pack> [sound]      render a preset pack (``sound``: one sound id of it)
+  /sfxgen/preset          <req_id> <pack> [sound]      render a preset pack, or only its sound ``sound``
+      pack       a name looked up in the bridge's presets folder (``x`` -> x, x.toml, x.json) or an
+                 absolute path; the pack, the sound (its name or fxname) and every request are
+                 checked before ``accepted``: a bad one gets an immediate error (listing the pack's
+                 sounds for an unknown sound). One preset render at a time (else ``busy``); files go
+                 to ``<out>/presets/<pack stem>/``; an earlier render's verified files are kept.
   /sfxgen/status                                       bridge state
   /sfxgen/ping            [token]                      liveness
 

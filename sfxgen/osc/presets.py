@@ -1,8 +1,7 @@
-"""``/sfxgen/preset``: find a pack and render it with :func:`sfxgen.render.render_pack`."""
+"""``/sfxgen/preset``: find a pack, check it, and render it (or one sound) with :func:`sfxgen.render.render_pack`."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -37,6 +36,16 @@ def resolve_pack(pack: str, presets_dir: Path | None) -> Path:
     raise ValueError(f"no pack {pack!r} in {presets_dir}; available: {', '.join(names[:20]) or 'none'}")
 
 
+def check(render: Any, engine: Any, pack_path: Path, sound: str | None) -> None:
+    """Validate the pack, the sound name and its requests against the bundle (writes nothing).
+
+    Raises:
+        ValueError: what is wrong (a :class:`sfxgen.presets.PackError`, listing the pack's sounds
+            when ``sound`` matches none of them).
+    """
+    render.check_pack(pack_path, engine, None if sound is None else [sound])
+
+
 def run(
     render: Any,
     engine: Any,
@@ -46,27 +55,24 @@ def run(
     cancel: threading.Event,
     on_fraction: Callable[[float], None],
 ) -> list[Path]:
-    """Render ``pack_path`` into ``dest`` (resumable: files already there and verified are kept).
+    """Render ``pack_path`` (or only its sound ``sound``) into ``dest``; resumable: verified files are kept.
 
     Returns the files the report lists (empty when cancelled).
-
-    Raises:
-        ValueError: ``sound`` was given but this render_pack cannot select one sound.
     """
-    params = inspect.signature(render.render_pack).parameters
-    if sound is not None:
-        name = next((n for n in ("sounds", "only", "sound_ids") if n in params), None)
-        if name is None:
-            raise ValueError("this build renders whole packs only; leave [sound] off")
 
     def on_progress(done: int, total: int, _name: str | None = None) -> None:
         on_fraction(done / total if total else 1.0)
 
-    kwargs: dict[str, Any] = {"resume": True, "on_progress": on_progress, "cancel": cancel.is_set}
-    if sound is not None:
-        kwargs[name] = [sound]
     dest.mkdir(parents=True, exist_ok=True)
-    report = render.render_pack(pack_path, dest, engine, **kwargs)
+    report = render.render_pack(
+        pack_path,
+        dest,
+        engine,
+        resume=True,
+        on_progress=on_progress,
+        cancel=cancel.is_set,
+        sounds=None if sound is None else [sound],
+    )
     if getattr(report, "cancelled", False):
         cancel.set()
         return []

@@ -285,6 +285,7 @@ class Router:
             raise OscArgError(f"preset rendering is not available in this build ({e})", req_id) from e
         try:
             pack_path = presets.resolve_pack(pack, self.presets_dir)
+            presets.check(render, self.engine, pack_path, sound)  # a bad pack or sound is refused before accepted
         except ValueError as e:
             raise OscArgError(str(e), req_id) from e
         key = str(req_id)

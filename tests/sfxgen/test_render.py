@@ -202,3 +202,70 @@ def test_dry_run_and_plan(pack):
     assert sorted(b.index for s in shards for b in s) == [0, 1, 2]
     with pytest.raises(ValueError):
         Shard.parse("3/2")
+
+
+def test_render_selected_sounds(engine, pack, tmp_path, whole):
+    out = tmp_path / "out"
+    rain = render_pack(pack, out, engine, sounds=["Rain Heavy"], contact_sheet=False)  # by fxname (= name)
+    assert (rain.total, rain.rendered) == (2, 2)
+    assert [f.name for f in rain.files] == ["RAIN_Rain Heavy_TST_RENDER_01.wav", "RAIN_Rain Heavy_TST_RENDER_02.wav"]
+    assert hashes(out) == {n: h for n, h in whole[1].items() if n.startswith("RAIN_")}  # same bytes as a full render
+    dog = render_pack(pack, out, engine, sounds=["dog bark"], contact_sheet=False)  # case-insensitive
+    assert (dog.total, dog.rendered, dog.skipped) == (3, 3, 0)
+    assert hashes(out) == whole[1]
+    # the shard manifest kept the rain entries written by the first partial render
+    _, entries = read_manifest(out / "manifest.json")
+    assert [e.file for e in entries] == [e.file for e in read_manifest(whole[0].out_dir / "manifest.json")[1]]
+    again = render_pack(pack, out, engine, sounds=["Rain Heavy"], contact_sheet=False)
+    assert (again.rendered, again.skipped) == (0, 2)  # resume verifies the selected sound only
+
+
+def test_unknown_sound_lists_the_pack_and_renders_nothing(engine, pack, tmp_path):
+    with pytest.raises(PackError, match=r"no sound 'Cat Meow'.*'Dog Bark', 'Rain Heavy'"):
+        render_pack(pack, tmp_path / "out", engine, sounds=["Rain Heavy", "Cat Meow"])
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(PackError, match="no sound names given"):
+        render_pack(pack, tmp_path / "out", engine, sounds=[])
+    assert not (tmp_path / "out").exists()
+
+
+def test_select_by_name_or_fxname(pack):
+    from sfxgen.presets import load_pack
+    from sfxgen.render import check_pack, select_sounds
+
+    pack.write_text(PACK.replace('prompt = "heavy rain"', 'name = "storm"\nprompt = "heavy rain"'))
+    p = load_pack(pack)
+    assert [s.name for s in select_sounds(p, ["storm"])] == ["storm"]
+    assert [s.name for s in select_sounds(p, ["Rain Heavy", "Dog Bark", "storm"])] == ["Dog Bark", "storm"]
+    assert select_sounds(p, None) == p.sounds
+    with pytest.raises(PackError, match=r"'storm' \(fxname 'Rain Heavy'\)"):
+        select_sounds(p, ["rain"])
+    assert [r[0] for r in dry_run(pack, sounds=["storm"])] == [
+        "RAIN_Rain Heavy_TST_RENDER_01.wav",
+        "RAIN_Rain Heavy_TST_RENDER_02.wav",
+    ]
+    assert [b.index for b in plan_batches(p, None, select_sounds(p, ["storm"]))] == [2]  # whole-pack numbering
+    assert [s.name for s in check_pack(pack, None, ["storm"])[1]] == ["storm"]
+
+
+def test_cli_render_sound(tiny_bundle, pack, tmp_path, capsys, caplog, whole):
+    import signal
+
+    from sfxgen import cli
+
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        args = ["render", str(pack), "--bundle", str(tiny_bundle), "--threads", "1", "--no-contact-sheet"]
+        assert cli.main([*args, "--dry-run", "--sound", "Rain Heavy"]) == 0
+        assert capsys.readouterr().out.count(".wav") == 2
+        assert cli.main([*args, "--out", str(tmp_path / "out"), "--sound", "Cat Meow"]) == 2
+        assert "no sound 'Cat Meow'" in caplog.text and "'Dog Bark', 'Rain Heavy'" in caplog.text
+        assert not (tmp_path / "out").exists()  # refused before the engine started or anything was written
+        code = cli.main(
+            [*args, "--out", str(tmp_path / "out"), "--sound", "Rain Heavy", "--sound", "Dog Bark", "--json"]
+        )
+        assert code == 0
+        assert json.loads(capsys.readouterr().out)["total"] == TOTAL
+        assert hashes(tmp_path / "out") == whole[1]
+    finally:
+        signal.signal(signal.SIGINT, handler)

@@ -110,6 +110,13 @@ prompt = "a dog barking"
 catid = "ANMLDog"
 fxname = "Dog Bark"
 seed = 10
+
+[[sound]]
+name = "rain"
+prompt = "heavy rain"
+catid = "RAIN"
+fxname = "Rain Heavy"
+count = 1
 """
 
 
@@ -119,19 +126,35 @@ def test_preset_round_trip(client, tmp_path, out_dir):
     address, args = client.request("/sfxgen/preset", "p1", str(pack), timeout=30)
     assert address == "/sfxgen/done", args
     files = [Path(f) for f in args[1:]]
-    assert len(files) == 2 and all(f.is_file() and f.suffix == ".wav" for f in files)
+    assert len(files) == 3 and all(f.is_file() and f.suffix == ".wav" for f in files)
     assert all(f.parent == out_dir.resolve() / "presets" / "osc_pack" for f in files)
     kinds = [a for a, _ in client.about("p1")]
     assert kinds[0] == "/sfxgen/accepted" and "/sfxgen/progress" in kinds and kinds[-1] == "/sfxgen/done"
     # Rendering again resumes (files verified, not re-rendered) and answers the same files.
     assert client.request("/sfxgen/preset", "p2", str(pack), timeout=30) == ("/sfxgen/done", ["p2", *args[1:]])
+    # One sound of the pack, by name or by fxname: only its files are answered.
+    assert client.request("/sfxgen/preset", "s1", str(pack), "rain", timeout=30) == ("/sfxgen/done", ["s1", args[3]])
+    address, dog = client.request("/sfxgen/preset", "s2", str(pack), "Dog Bark", timeout=30)
+    assert (address, dog) == ("/sfxgen/done", ["s2", *args[1:3]])
+    fresh = out_dir / "presets" / "one_sound"
+    pack.rename(pack.with_name("one_sound.toml"))
+    address, one = client.request("/sfxgen/preset", "s3", str(pack.with_name("one_sound.toml")), "rain", timeout=30)
+    assert address == "/sfxgen/done" and [Path(f).name for f in one[1:]] == ["RAIN_Rain Heavy_TST_OSC_01.wav"]
+    assert sorted(p.name for p in fresh.glob("*.wav")) == ["RAIN_Rain Heavy_TST_OSC_01.wav"]  # the dog not rendered
+    pack.with_name("one_sound.toml").rename(pack)
     for req_id, pack_arg, extra, needle in (
         ("p3", str(tmp_path / "nope.toml"), (), "does not exist"),
         ("p4", "osc_pack", (), "no presets folder"),
-        ("p5", str(pack), ("dog",), "whole packs only"),
+        ("p5", str(pack), ("cat",), "no sound 'cat' in this pack; its sounds are: 'Dog Bark', 'rain' (fxname"),
     ):
         address, reply = client.request("/sfxgen/preset", req_id, pack_arg, *extra)
         assert address == "/sfxgen/error" and needle in reply[1], reply
+        assert [a for a, _ in client.about(req_id)] == ["/sfxgen/error"]  # refused at once, never accepted
+    broken = tmp_path / "broken.toml"
+    broken.write_text(PACK.replace('catid = "RAIN"', 'catid = "RAINY"'))
+    address, reply = client.request("/sfxgen/preset", "p6", str(broken))
+    assert address == "/sfxgen/error" and "RAINY" in reply[1] and len(client.about("p6")) == 1
+    assert not (out_dir / "presets" / "broken").exists()
 
 
 @pytest.mark.parametrize(
