@@ -192,14 +192,19 @@ def _ixml_user(tags: SoundTags, recipe: Recipe) -> list[tuple[str, str]]:
     ]
 
 
-def _ixml(tags: SoundTags, recipe: Recipe) -> bytes:
+def _ixml(tags: SoundTags, recipe: Recipe, sfxgen_block: str | None = None) -> bytes:
+    """The iXML text; ``sfxgen_block`` (``<SFXGEN>...</SFXGEN>`` of an existing file) is kept verbatim."""
     user = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in _ixml_user(tags, recipe))
+    if sfxgen_block is None:
+        sfxgen_block = (
+            f"<SFXGEN><VERSION>{escape(__version__)}</VERSION><RECIPE>{escape(recipe.to_json())}</RECIPE></SFXGEN>"
+        )
     text = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<BWFXML><IXML_VERSION>{IXML_VERSION}</IXML_VERSION>"
         f"<PROJECT>{escape(tags.library)}</PROJECT>"
         f"<USER>{user}</USER>"
-        f"<SFXGEN><VERSION>{escape(__version__)}</VERSION><RECIPE>{escape(recipe.to_json())}</RECIPE></SFXGEN>"
+        f"{sfxgen_block}"
         "</BWFXML>\n"
     )
     return text.encode("utf-8")
@@ -329,6 +334,80 @@ def _fsync_dir(folder: Path) -> None:
 def is_temp_name(name: str) -> bool:
     """True for the temporary files :func:`atomic_write_bytes` creates (``.NAME.XXXX.part``)."""
     return name.startswith(".") and name.endswith(".part")
+
+
+def retag_wav(path: str | Path, tags: SoundTags, new_path: str | Path | None = None) -> Path:
+    """Rewrite the tags of an existing sfxgen WAV, optionally under a new name, atomically.
+
+    Only bext Description/Originator and the iXML ``<PROJECT>`` / ``<USER>`` fields change (from
+    ``tags``, exactly as :func:`write_wav` writes them). Every other byte stays as it was: the
+    samples and every other chunk, the ``<SFXGEN>`` recipe block, and the rest of bext
+    (originator reference, origination date/time, loudness fields, coding history).
+
+    Args:
+        path: an sfxgen WAV (it must carry a bext chunk and an iXML recipe).
+        tags: the new UCS / iXML USER fields.
+        new_path: rename to this path (any folder that exists); None rewrites in place.
+
+    Returns:
+        The path of the retagged file.
+
+    Raises:
+        WavFormatError: not a RIFF/WAVE, or not written by sfxgen (no bext or no recipe).
+        FileExistsError: ``new_path`` is another existing file (it is never overwritten).
+    """
+    path = Path(path)
+    target = Path(new_path) if new_path is not None else path
+    raw = path.read_bytes()
+    if len(raw) < 12 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+        raise WavFormatError(f"{path}: not a RIFF/WAVE file")
+    chunks = _split_chunks(raw, path)
+    idents = [ident for ident, _, _ in chunks]
+    if b"bext" not in idents or b"iXML" not in idents:
+        raise WavFormatError(f"{path}: no bext/iXML chunk; only WAVs written by sfxgen can be retagged")
+    ixml = next(payload for ident, payload, _ in chunks if ident == b"iXML")
+    text = ixml.rstrip(b"\0").decode("utf-8", "replace")
+    block = re.search(r"<SFXGEN>.*?</SFXGEN>", text, re.DOTALL)
+    node = ET.fromstring(block.group(0)).find("./RECIPE") if block else None
+    if node is None or not node.text:
+        raise WavFormatError(f"{path}: no sfxgen recipe in its iXML; only WAVs written by sfxgen can be retagged")
+    recipe = Recipe.from_json(node.text)
+    body = b"WAVE"
+    for ident, payload, pad in chunks:
+        if ident == b"bext":
+            if len(payload) < BEXT_FIXED.size:
+                raise WavFormatError(f"{path}: bext chunk shorter than {BEXT_FIXED.size} bytes")
+            head = struct.pack("<256s32s", _fixed(tags.description or recipe.prompt, 256), _fixed(tags.originator, 32))
+            body += _chunk(ident, head + payload[len(head) :])
+        elif ident == b"iXML":
+            body += _chunk(ident, _ixml(tags, recipe, block.group(0)))
+        else:
+            body += ident + struct.pack("<I", len(payload)) + payload + pad  # as found, padding included
+    payload = b"RIFF" + struct.pack("<I", len(body)) + body
+    if target == path or (target.exists() and os.path.samefile(path, target)):
+        atomic_write_bytes(path, payload, overwrite=True)
+        if target != path:  # same file under another spelling (case-insensitive filesystems)
+            os.replace(path, target)
+    else:
+        atomic_write_bytes(target, payload, overwrite=False)  # FileExistsError: never clobber another file
+        path.unlink()
+        _fsync_dir(path.parent)
+    return target
+
+
+def _split_chunks(raw: bytes, path: Path) -> list[tuple[bytes, bytes, bytes]]:
+    """Top-level chunks as (id, payload, pad byte or b"") in file order, ``data`` included."""
+    chunks = []
+    off = 12
+    while off + 8 <= len(raw):
+        ident, size = raw[off : off + 4], struct.unpack("<I", raw[off + 4 : off + 8])[0]
+        payload = raw[off + 8 : off + 8 + size]
+        if len(payload) < size:
+            raise WavFormatError(f"{path}: truncated {ident!r} chunk")
+        pad = raw[off + 8 + size : off + 9 + size] if size & 1 else b""
+        chunks.append((ident, payload, pad))
+        off += 8 + size + len(pad)
+    return chunks
 
 
 # ---------------------------------------------------------------------------------- reading

@@ -45,6 +45,34 @@ def ucs_stem(catid: str, fxname: str, creator_id: str, source_id: str, take: int
     return stem(catid, fxname, creator_id, source_id, take if take > 0 else None)
 
 
+def retag_file(path: Path, target: Path, fields: dict[str, Any]) -> dict[str, Any]:
+    """Rename ``path`` to ``target`` and write the dialog's UCS fields into its bext/iXML tags.
+
+    CatID, its Category/SubCategory, FXName, CreatorID and SourceID come from ``fields`` (sanitised
+    as in the file name); the other tags (description, keywords, library, ...) and the audio and recipe are kept.
+    Atomic; an existing other ``target`` is never overwritten. Returns ``fields`` plus the
+    UCS category and subcategory (what the history stores).
+    """
+    import dataclasses
+
+    from sfxgen.ucs import lookup, sanitize_fxname, sanitize_id
+    from sfxgen.wavfile import read_wav_metadata, retag_wav
+
+    entry = lookup(fields["catid"])
+    old = read_wav_metadata(path).tags
+    tags = dataclasses.replace(
+        old,
+        catid=entry.catid,
+        category=entry.category,
+        subcategory=entry.subcategory,
+        fxname=sanitize_fxname(fields["fxname"]),
+        creator_id=sanitize_id(fields["creator_id"], "CreatorID"),
+        source_id=sanitize_id(fields["source_id"], "SourceID"),
+    )
+    retag_wav(path, tags, target)
+    return {**fields, "category": entry.category, "subcategory": entry.subcategory}
+
+
 class RenameDialog(QDialog):
     """Edit UCS fields; the preview shows the new file name."""
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ui import media
 from ui.controls import MAX_UI_SEED, ControlPanel, file_stems
-from ui.dialogs import FramePickerDialog, RenameDialog, RenderDialog
+from ui.dialogs import FramePickerDialog, RenameDialog, RenderDialog, retag_file
 from ui.history import HistoryStore
 from ui.history_view import HistoryView
 from ui.player import Player
@@ -417,11 +417,14 @@ class MainWindow(QMainWindow):
         if not dlg.exec():
             return
         target, tags = dlg.new_path(), dlg.tags()
-        if target != v.path:
-            if target.exists():
-                self.show_error(f"{target.name} exists already: pick another take number")
-                return
-            os.replace(v.path, target)
+        if target != v.path and target.exists():
+            self.show_error(f"{target.name} exists already: pick another take number")
+            return
+        try:
+            tags = retag_file(v.path, target, tags)
+        except (OSError, ValueError) as exc:  # FileExistsError, WavFormatError, UcsError: nothing was changed
+            self.show_error(f"Could not rename {v.path.name}: {exc}")
+            return
         v.path, v.tags, v.name = target, tags, target.stem
         if v.history_id is not None:
             self.history.rename(v.history_id, file=target, name=target.stem, tags=tags)

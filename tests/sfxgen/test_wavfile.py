@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import os
@@ -152,3 +153,74 @@ def test_not_a_wav(tmp_path):
     bad.write_bytes(b"hello world, not riff")
     with pytest.raises(wavfile.WavFormatError):
         read_wav_metadata(bad)
+
+
+NEW_TAGS = SoundTags(
+    description="Gravel footsteps, slow",
+    catid="FEETHmn",
+    category="FOOTSTEPS",
+    subcategory="HUMAN",
+    fxname="Footsteps Gravel Slow",
+    keywords=("footsteps", "gravel"),
+    library="Renamed Lib",
+    designer="Bo",
+    creator_id="BO",
+    source_id="PANEL",
+)
+
+
+def _chunk_map(p):
+    return {ident: payload for ident, payload, _ in wavfile._split_chunks(p.read_bytes(), p)}
+
+
+@pytest.mark.parametrize("depth", [BitDepth.PCM24, BitDepth.FLOAT32])
+def test_retag_rename_rewrites_only_tags(tmp_path, audio, depth):
+    recipe = make_recipe()
+    old = write_wav(tmp_path / "old.wav", audio, depth, TAGS, recipe, created=CREATED)
+    before = _chunk_map(old)
+    new = wavfile.retag_wav(old, NEW_TAGS, tmp_path / "FEETHmn_Footsteps Gravel Slow_BO_PANEL.wav")
+    assert new.is_file() and not old.exists()
+    assert sorted(x.name for x in tmp_path.iterdir()) == [new.name]  # no temp file left
+    # exactly the file write_wav makes with the new tags: nothing else changed
+    assert new.read_bytes() == wavfile.wav_bytes(audio, depth, NEW_TAGS, recipe, CREATED)
+    after = _chunk_map(new)
+    assert after[b"data"] == before[b"data"] and after[b"fmt "] == before[b"fmt "]
+    assert after[b"bext"][288:] == before[b"bext"][288:]  # reference, date/time, loudness, coding history
+    info = wavinfo.WavInfoReader(str(new))  # an independent reader
+    user = {el.tag: el.text for el in info.ixml.raw_xml.find("./USER")}
+    assert (user["CATID"], user["CATEGORY"], user["SUBCATEGORY"]) == ("FEETHmn", "FOOTSTEPS", "HUMAN")
+    assert user["CATEGORYFULL"] == "FOOTSTEPS-HUMAN" and user["FXNAME"] == "Footsteps Gravel Slow"
+    assert (user["SHORTID"], user["SHOW"], user["LIBRARY"]) == ("BO", "PANEL", "Renamed Lib")
+    assert user["KEYWORDS"] == "footsteps, gravel" and "seed 42" in user["NOTES"]
+    assert info.ixml.raw_xml.find("./PROJECT").text == "Renamed Lib"
+    assert info.bext.description == "Gravel footsteps, slow"
+    assert (info.bext.originator_date, info.bext.originator_time) == ("2026-01-02", "03:04:05")
+    assert info.bext.loudness_value == pytest.approx(-23.0, abs=0.01)
+    old_ixml, new_ixml = before[b"iXML"].decode(), after[b"iXML"].decode()
+    assert old_ixml[old_ixml.index("<SFXGEN>") :] == new_ixml[new_ixml.index("<SFXGEN>") :]  # recipe verbatim
+    meta = read_wav_metadata(new)
+    assert meta.recipe == recipe and meta.tags == dataclasses.replace(NEW_TAGS, notes=user["NOTES"])
+
+
+def test_retag_in_place_and_refusals(tmp_path, audio, monkeypatch):
+    p = write_wav(tmp_path / "a.wav", audio, BitDepth.PCM16, TAGS, make_recipe(), created=CREATED)
+    assert wavfile.retag_wav(p, NEW_TAGS) == p and read_wav_metadata(p).tags.fxname == NEW_TAGS.fxname
+    other = write_wav(tmp_path / "b.wav", audio, BitDepth.PCM16, TAGS, make_recipe(prompt="other"), created=CREATED)
+    a_bytes, b_bytes = p.read_bytes(), other.read_bytes()
+    with pytest.raises(FileExistsError):
+        wavfile.retag_wav(p, TAGS, other)  # never overwrites another file
+    assert (p.read_bytes(), other.read_bytes()) == (a_bytes, b_bytes)
+    assert wavfile.retag_wav(p, NEW_TAGS, tmp_path / "." / "a.wav").read_bytes() == a_bytes  # same file: no-op
+
+    def boom(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(wavfile.os, "fsync", boom)
+    with pytest.raises(OSError, match=r"No space left"):
+        wavfile.retag_wav(p, TAGS, tmp_path / "c.wav")
+    monkeypatch.undo()
+    assert p.read_bytes() == a_bytes and sorted(x.name for x in tmp_path.iterdir()) == ["a.wav", "b.wav"]
+    plain = tmp_path / "plain.wav"
+    sf.write(plain, audio.samples, audio.sample_rate, subtype="PCM_16")
+    with pytest.raises(wavfile.WavFormatError, match=r"only WAVs written by sfxgen"):
+        wavfile.retag_wav(plain, NEW_TAGS)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import soundfile as sf
+import wavinfo
 from PySide6.QtCore import Qt
 
 from sfxgen.request import GenerateRequest
+from sfxgen.wavfile import read_wav_metadata
 from tests.ui.panel_helpers import generate
 
 
@@ -117,11 +119,22 @@ def test_favourite_and_ucs_rename(qtbot, window, monkeypatch):
 
     monkeypatch.setattr(main_window, "RenameDialog", Accept)
     old = v.path
+    before = read_wav_metadata(old)
+    samples = sf.read(old, dtype="int32")[0]
     window.rename(v)
     assert v.path.name == "DOORWood_Slam Heavy_SFXG_PANEL_01.wav"
     assert v.path.is_file() and not old.exists()
     entry = window.history.get(v.history_id)
     assert entry.file == v.path and entry.tags["catid"] == "DOORWood" and entry.favourite
+    # the renamed file carries the new UCS tags (read back by an independent reader), same audio and recipe
+    info = wavinfo.WavInfoReader(str(v.path))
+    user = {el.tag: el.text for el in info.ixml.raw_xml.find("./USER")}
+    assert (user["CATID"], user["CATEGORY"], user["SUBCATEGORY"]) == ("DOORWood", "DOORS", "WOOD")
+    assert (user["FXNAME"], user["SHORTID"], user["SHOW"]) == ("Slam Heavy", "SFXG", "PANEL")
+    assert user["CATEGORYFULL"] == "DOORS-WOOD" and user["DESCRIPTION"] == before.tags.description
+    assert info.bext.description == before.tags.description
+    assert read_wav_metadata(v.path).recipe == before.recipe
+    assert sf.read(v.path, dtype="int32")[0].tolist() == samples.tolist()
     assert Path(window.history_view.entries()[-1].file).name == v.path.name or any(
         e.file == v.path for e in window.history_view.entries()
     )
