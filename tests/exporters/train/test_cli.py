@@ -81,6 +81,7 @@ def test_cli_errors_are_clear(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     assert "default_denoiser" in caplog.text  # lists the recipes that exist
 
 
+@pytest.mark.slow  # two processes on two shared cores: ~12 s
 @pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")
 def test_torchrun_two_processes_gloo(fake_corpus: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "tiny.toml"
@@ -94,3 +95,34 @@ def test_torchrun_two_processes_gloo(fake_corpus: Path, tmp_path: Path) -> None:
     ckpt = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert ckpt.step == 4
     assert all(torch.isfinite(v).all() for v in ckpt.components["denoiser"].state_dict.values())
+
+
+def test_sigterm_checkpoints_and_resume_continues(fake_corpus: Path, tmp_path: Path) -> None:
+    """A background run stopped with SIGTERM saves its current step; --resume carries on from it."""
+    import signal
+    import time
+
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        TINY_TOML.replace("steps = 4", "steps = 100000").replace("checkpoint_every = 2", "checkpoint_every = 0")
+    )
+    out = tmp_path / "bg"
+    cmd = [sys.executable, "-m", "exporters.train", str(cfg), "--data", str(fake_corpus), "--out", str(out),
+           "--no-progress"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).parents[3], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not ((out / "log.csv").is_file() and len((out / "log.csv").read_text().splitlines()) > 3):
+            assert proc.poll() is None and time.monotonic() < deadline, "training did not start"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    step = load_checkpoint(out / "last.pt").step
+    assert step >= 6
+    argv = [str(cfg), "--data", str(fake_corpus), "--out", str(out), "--resume", "--steps", str(step + 2)]
+    assert command.run(_args(*argv, "--no-progress")) == 0
+    assert load_checkpoint(out / "last.pt").step == step + 2
