@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", help="cache folder (default: RUN_DIR/cache); share it between runs")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt if it exists")
     parser.add_argument("--cache-only", action="store_true", help="fill the cache and stop (run before torchrun)")
+    parser.add_argument(
+        "--cache-shard",
+        metavar="I/N",
+        help="with --cache-only: fill shard I of N (run N processes, I = 0..N-1, to decode a big set in parallel)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -68,6 +73,21 @@ def run(args: argparse.Namespace) -> int:
     from exporters.train.recipes import prepare
 
     out = Path(args.out)
+    if args.cache_shard:
+        try:
+            i, n = (int(v) for v in args.cache_shard.split("/"))
+        except ValueError:
+            log.error("--cache-shard wants I/N, e.g. 0/8")
+            return 2
+        if not args.cache_only:
+            log.error("--cache-shard only makes sense with --cache-only")
+            return 2
+        try:
+            prepare(config, out, progress=not args.no_progress, shard=(i, n))
+        except (DataError, ConfigError, ValueError) as exc:
+            log.error("%s", exc)
+            return 2
+        return 0
     dist = init_distributed()
     try:
         if not dist.is_main:

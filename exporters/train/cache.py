@@ -190,16 +190,25 @@ def build_clip_cache(
     image_encoder: QueryEncoder | None = None,
     progress: bool = True,
     in_memory: bool = True,
+    shard: tuple[int, int] = (0, 1),
 ) -> tuple[list[CachedClip], CacheReport]:
     """Decode (or load from cache) every clip and variant; return the usable ones and a report.
 
     ``in_memory=False`` keeps only file paths and reads arrays per batch (datasets larger than RAM).
+    ``shard=(i, n)`` handles only clips i, i+n, i+2n ... so n processes can fill one cache in parallel
+    (each writes its own ``index.<i>-of-<n>.json``; a later unsharded build reads them all).
     """
     from tqdm import tqdm
 
     cache_dir = Path(cache_dir)
-    index_path = cache_dir / "index.json"
-    index: dict[str, Any] = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    i_shard, n_shard = shard
+    if not 0 <= i_shard < n_shard:
+        raise ValueError(f"shard {i_shard}/{n_shard}: need 0 <= i < n")
+    clips = clips[i_shard::n_shard]
+    index_path = cache_dir / ("index.json" if n_shard == 1 else f"index.{i_shard}-of-{n_shard}.json")
+    index: dict[str, Any] = {}
+    for other in sorted(cache_dir.glob("index*.json")):
+        index.update(json.loads(other.read_text()))
     report = CacheReport()
     out: list[CachedClip] = []
     dirty = 0

@@ -112,10 +112,13 @@ class FactoryEncoder:
 
         p = self._enc.preprocess
         pixels = preprocess_batch(images, p.image_size, p.mean, p.std)  # (N, 3, S, S)
+        device = "cuda" if torch.cuda.is_available() else "cpu"  # ViT-L/14 over millions of frames needs a GPU
+        module = self._enc.image_module.to(device)
         out = []
         with torch.inference_mode():
-            for s in range(0, len(pixels), 32):
-                out.append(self._enc.image_module(torch.from_numpy(pixels[s : s + 32])).float().numpy())
+            for s in range(0, len(pixels), 64):
+                batch = torch.from_numpy(pixels[s : s + 64]).to(device)
+                out.append(module(batch).float().cpu().numpy())
         return _l2(np.concatenate(out))
 
 

@@ -43,8 +43,17 @@ def _valid_prompts(config: TrainConfig, base: Path | None, limit: int = 6) -> li
     return sorted(seen.values())[:limit]
 
 
-def prepare(config: TrainConfig, out_dir: Path, base: Path | None = None, progress: bool = True) -> Any:
-    """The task of a config, with its data cached (resumable) under the cache dir."""
+def prepare(
+    config: TrainConfig,
+    out_dir: Path,
+    base: Path | None = None,
+    progress: bool = True,
+    shard: tuple[int, int] = (0, 1),
+) -> Any:
+    """The task of a config, with its data cached (resumable) under the cache dir.
+
+    With ``shard=(i, n)``, n > 1, only fills that shard of the cache and returns None.
+    """
     out_dir = Path(out_dir)
     cache_dir = cache_dir_of(config, out_dir)
     clips = load_clips(config.data, base=base)
@@ -64,8 +73,11 @@ def prepare(config: TrainConfig, out_dir: Path, base: Path | None = None, progre
         seed=config.loop.seed,
     )
     items, report = build_clip_cache(
-        clips, cache_dir, spec, encoder if spec.image_encoder else None, progress, config.data.in_memory
+        clips, cache_dir, spec, encoder if spec.image_encoder else None, progress, config.data.in_memory, shard
     )
+    if shard[1] > 1:
+        logger.info("cache shard %d/%d: %s", shard[0], shard[1], report.summary())
+        return None
     (out_dir / "cache_report.txt").parent.mkdir(parents=True, exist_ok=True)
     (out_dir / "cache_report.txt").write_text(report.summary() + "\n")
     import torch

@@ -55,3 +55,13 @@ def test_text_embeddings_are_cached_incrementally(tmp_path: Path) -> None:
     e2 = text_embeddings(["rain", "thunder", "a dog"], enc, tmp_path)
     assert np.allclose(e2[0], e1[1]) and np.allclose(e2[2], e1[0])
     assert np.allclose(np.linalg.norm(e2, axis=1), 1.0)
+
+
+def test_sharded_fill_then_full_build_reuses_everything(fake_corpus: Path, tmp_path: Path) -> None:
+    clips = read_manifest(fake_corpus, "train")
+    spec = CacheSpec(mel=MelConfig())
+    for i in range(3):
+        build_clip_cache(clips, tmp_path, spec, progress=False, shard=(i, 3))
+    assert len(list(tmp_path.glob("index.*-of-3.json"))) == 3
+    _, report = build_clip_cache(clips, tmp_path, spec, progress=False)
+    assert report.cached == report.ok == len(clips) - 2 and len(report.skipped) == 2
