@@ -75,6 +75,7 @@ class LoopConfig:
     sample_every: int = 0  # write diagnostic WAVs every N steps (0 = off)
     num_threads: int = 1  # torch intra-op threads on CPU
     amp: bool = True  # mixed precision (bf16 autocast) on CUDA; ignored on CPU
+    init_from: str = ""  # start a new run from this checkpoint's (EMA) weights, e.g. to fine-tune a model
 
 
 @dataclasses.dataclass(frozen=True)

@@ -281,6 +281,12 @@ def train(
         logger.info("resumed %s at step %d", ckpt_path, step)
     elif ckpt_path.is_file() and not resume:
         raise FileExistsError(f"{ckpt_path} exists; pass --resume to continue it or choose another --out")
+    elif loop.init_from:  # fine-tuning: weights (EMA when present) of another run, fresh optimiser
+        init = load_checkpoint(loop.init_from)
+        load_into(model, init, task.role, use_ema=True)
+        if ema is not None:
+            ema.model.load_state_dict(model.state_dict())
+        logger.info("initialised from %s (step %d)", loop.init_from, init.step)
     if dist.is_main:
         (out_dir / "config.json").write_text(json.dumps(config_to_dict(config), indent=2))
     train_model: nn.Module = model

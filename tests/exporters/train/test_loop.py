@@ -77,3 +77,16 @@ def test_lazy_cache_trains_identically(fake_corpus: Path, tmp_path: Path) -> Non
     assert task.items[0]._arrays is None
     train(lazy, task, tmp_path / "lazy")
     assert _same(_weights(tmp_path / "mem", "denoiser"), _weights(tmp_path / "lazy", "denoiser"))
+
+
+def test_init_from_starts_a_new_run_from_ema_weights(fake_corpus: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    cfg = tiny_denoiser_config(fake_corpus, steps=4)
+    _run(cfg, tmp_path / "base", tmp_path / "cache")
+    tuned = cfg.replace(loop=dataclasses.replace(cfg.loop, init_from=str(tmp_path / "base" / "last.pt")))
+    _run(tuned, tmp_path / "tuned", tmp_path / "cache", stop_at=0)
+    base = load_checkpoint(tmp_path / "base" / "last.pt").components["denoiser"]
+    new = load_checkpoint(tmp_path / "tuned" / "last.pt")
+    assert new.step == 0
+    assert all(torch.equal(base.ema[k], new.components["denoiser"].state_dict[k]) for k in base.ema)

@@ -185,3 +185,22 @@ def test_prior_sd_trains_resumes_and_exports_with_the_denoiser(videos: Path, cli
         )  # fmt: skip
         result = eng.generate(req, timeout=120)
     assert result.files[0].is_file()
+
+
+def test_image_audio_pairs_train(clip_dir: Path, tmp_path: Path) -> None:
+    """tuxpaint-style pairs: picture + sound + caption file sharing a stem."""
+    from PIL import Image
+
+    root = tmp_path / "stamps" / "animals"
+    root.mkdir(parents=True)
+    t = np.arange(24000) / 24000
+    for name, colour, f in (("cat", (200, 120, 40), 700.0), ("cow", (40, 40, 40), 150.0)):
+        Image.new("RGBA", (40, 30), (*colour, 255)).save(root / f"{name}.png")
+        sf.write(root / f"{name}.ogg", (0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32), 24000)
+        (root / f"{name}.txt").write_text(f"A {name}.\n")
+    cfg = _config(tmp_path / "stamps", clip_dir, "image", steps=2)
+    cfg = cfg.replace(data=cfg.data.__class__(kind="image_audio", path=str(tmp_path / "stamps"), valid_split=""))
+    cfg = cfg.replace(cache_dir=str(tmp_path / "cache"))
+    task = prepare(cfg, tmp_path / "run", progress=False)
+    assert task.num_items() == 2 and task.items[0].image_emb.shape == (1, 16)
+    assert train(cfg, task, tmp_path / "run")["step"] == 2
