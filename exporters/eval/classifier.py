@@ -26,11 +26,11 @@ log = logging.getLogger(__name__)
 class ClassifierConfig:
     """Training settings of the evaluation classifier."""
 
-    widths: tuple[int, ...] = (32, 64, 128, 128)  # conv block widths; each block halves mel and time
+    widths: tuple[int, ...] = (16, 32, 64, 128)  # conv block widths; each block halves mel and time
     embed_dim: int = 128  # penultimate embedding used for Fréchet distances
     crop_frames: int = 128  # training crop (about 1.4 s at 24 kHz / hop 256)
     batch_size: int = 32
-    steps: int = 1500  # optimiser steps
+    steps: int = 1200  # optimiser steps (about 4 min on one core)
     lr: float = 2e-3
     seed: int = 0
 
@@ -43,15 +43,8 @@ class AudioClassifier(nn.Module):
         layers: list[nn.Module] = []
         c_in = 1
         for w in config.widths:
-            layers += [
-                nn.Conv2d(c_in, w, 3, padding=1),
-                nn.BatchNorm2d(w),
-                nn.ReLU(),
-                nn.Conv2d(w, w, 3, padding=1),
-                nn.BatchNorm2d(w),
-                nn.ReLU(),
-                nn.MaxPool2d(2),
-            ]
+            # One conv per block keeps a training step ~0.2 s on one core (two cost ~10x more).
+            layers += [nn.Conv2d(c_in, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(2)]
             c_in = w
         self.features = nn.Sequential(*layers)
         self.embed = nn.Sequential(nn.Linear(2 * c_in, config.embed_dim), nn.ReLU())
