@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="fp32",
         help="graph precision; auto keeps the smallest variant whose parity holds",
     )
+    parser.add_argument(
+        "--encoder-precision",
+        choices=("fp32", "fp16", "int8", "auto"),
+        default=None,
+        help="query-encoder precision (default: --precision); e.g. fp16 MiniLM (45 MB) beside an fp32 denoiser",
+    )
     parser.add_argument("--no-ema", action="store_true", help="export the raw weights instead of the EMA weights")
     parser.add_argument("--bundle-id", help="bundle id (default: sfxgen-<denoiser type>-step<N>)")
     parser.add_argument("--license", default="", help="licence text recorded in bundle.json")
@@ -78,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         bundle, reports = export_bundle(
             ckpt,
             args.out,
-            query_exporter=default_query_exporter(_query(args, ckpt.query), args.precision),
+            query_exporter=default_query_exporter(_query(args, ckpt.query), args.encoder_precision or args.precision),
             vocoder_checkpoint=args.vocoder,
             prior_checkpoint=args.prior,
             precision=args.precision,
