@@ -1,0 +1,129 @@
+"""The training-data card of a bundle, built from the corpus report and the training runs' logs.
+
+``python -m exporters.datacard --corpus DIR --denoiser-run DIR --vocoder-run DIR --out card.json``
+writes the JSON that ``sfxgen export --data-card`` stores in bundle.json, plus a Markdown rendering.
+Everything in it is read from files the pipeline wrote; nothing is typed in by hand except the
+``limitations`` list, which states what the model cannot do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+LIMITATIONS = (
+    "Trained on ~1.5 hours of game and soundfont audio from Debian packages (142 categories), not on a "
+    "general sound library: prompts outside those categories give the nearest category it knows, or texture.",
+    "Text-conditioned on MiniLM sentence embeddings of category captions (the CLIP-TTA / CLIPSynth-Text "
+    "baseline recipe), not CLIPSonic's CLIP image embeddings: no CLIP weights exist on the build machines. "
+    "Image queries need a CLIP bundle trained with `sfxgen train` on videos.",
+    "Small CPU-trained model (7.3M-parameter 1-D UNet, ~2 hours on one CPU core): expect recognisable "
+    "character and envelope, with less detail and more noise than real recordings; 24 kHz internally (content "
+    "up to 12 kHz), delivered at 48 kHz.",
+    "Vocoder is a small Vocos-style network trained without adversarial losses: slightly buzzy or smeared "
+    "transients compared with the original recordings.",
+    "Speech, music phrases and UI voices were excluded from the corpus on purpose; it cannot speak or sing.",
+)
+
+
+def _last_row(run_dir: Path) -> dict[str, str]:
+    rows = list(csv.DictReader((run_dir / "log.csv").open()))
+    if not rows:
+        raise ValueError(f"{run_dir}/log.csv has no rows")
+    return rows[-1]
+
+
+def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path) -> dict[str, Any]:
+    """Collect sources, licences, categories and training facts into one JSON-ready dict."""
+    report = json.loads((corpus / "report.json").read_text())
+    rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    train = [r for r in rows if r["split"] == "train"]
+    den, voc = _last_row(denoiser_run), _last_row(vocoder_run)
+    den_cfg = json.loads((denoiser_run / "config.json").read_text())
+    voc_cfg = json.loads((vocoder_run / "config.json").read_text())
+    return {
+        "name": "sfxgen default model",
+        "corpus": {
+            "built_by": "sfxgen corpus build (exporters/corpus), rules in exporters/corpus/rules.toml",
+            "sources": sorted(report["per_package"]),
+            "clips": report["clips"],
+            "minutes": report["minutes"],
+            "per_split": report["per_split"],
+            "train_minutes": round(sum(r["duration_s"] for r in train) / 60, 1),
+            "categories": sorted(report["per_category"]),
+            "licences": report["licences"],
+            "licence_per_package": {
+                f"{pkg}: {lic}": n
+                for (pkg, lic), n in Counter((r["source_package"], r["licence"]) for r in rows).most_common()
+            },
+        },
+        "denoiser": {
+            "recipe": "text-conditioned mel diffusion (CLIP-TTA / CLIPSynth-Text baseline) with MiniLM captions",
+            "model": den_cfg["model"],
+            "steps": int(den["step"]),
+            "final_loss": float(den["loss"]),
+            "wall_hours": round(float(den["wall_s"]) / 3600, 2),
+            "batch_size": den_cfg.get("loop", {}).get("batch_size"),
+            "hardware": "1 CPU core (2-core shared VM)",
+        },
+        "vocoder": {
+            "model": voc_cfg["model"],
+            "steps": int(voc["step"]),
+            "final_loss": float(voc["loss"]),
+            "wall_hours": round(float(voc["wall_s"]) / 3600, 2),
+        },
+        "limitations": list(LIMITATIONS),
+    }
+
+
+def to_markdown(card: dict[str, Any]) -> str:
+    c, d, v = card["corpus"], card["denoiser"], card["vocoder"]
+    lines = [
+        f"# {card['name']}: data card",
+        "",
+        f"Corpus: {c['clips']} clips, {c['minutes']:.1f} min ({c['train_minutes']} min train), "
+        f"{len(c['categories'])} categories, splits {c['per_split']}. Built by {c['built_by']}.",
+        "",
+        "Sources (Debian packages): " + ", ".join(c["sources"]),
+        "",
+        "Licences (clips per package and licence; the generated audio is a model output, the bundle itself is "
+        "distributed under the most restrictive share-alike terms of its training data, CC-BY-SA-3.0 / GPL-2+):",
+        *[f"- {k}: {n}" for k, n in c["licence_per_package"].items()],
+        "",
+        f"Denoiser: {d['model']['type']} {d['model']['config']}, {d['steps']} steps (batch {d['batch_size']}), "
+        f"final loss {d['final_loss']:.3f}, {d['wall_hours']} h on {d['hardware']}.",
+        f"Vocoder: {v['model']['type']} {v['model']['config']}, {v['steps']} steps, {v['wall_hours']} h.",
+        "",
+        "Categories: " + ", ".join(c["categories"]),
+        "",
+        "What it cannot do:",
+        *[f"- {x}" for x in card["limitations"]],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--denoiser-run", type=Path, required=True)
+    parser.add_argument("--vocoder-run", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="card JSON; a .md beside it is written too")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    card = build_card(args.corpus, args.denoiser_run, args.vocoder_run)
+    args.out.write_text(json.dumps(card, indent=2))
+    args.out.with_suffix(".md").write_text(to_markdown(card))
+    log.info("wrote %s and %s", args.out, args.out.with_suffix(".md"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

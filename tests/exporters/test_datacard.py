@@ -1,0 +1,48 @@
+import json
+
+from exporters.datacard import build_card, to_markdown
+
+
+def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [
+        {
+            "split": "train",
+            "category": "rain",
+            "source_package": "0ad-data",
+            "licence": "CC-BY-SA-3.0",
+            "duration_s": 6.0,
+        },
+        {
+            "split": "test",
+            "category": "rain",
+            "source_package": "0ad-data",
+            "licence": "CC-BY-SA-3.0",
+            "duration_s": 3.0,
+        },
+        {"split": "train", "category": "piano", "source_package": "gm", "licence": "MIT", "duration_s": 60.0},
+    ]
+    (corpus / "manifest.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    report = {
+        "per_package": {"0ad-data": 2, "gm": 1},
+        "clips": 3,
+        "minutes": 1.15,
+        "per_split": {"train": {"clips": 2}},
+        "per_category": {"rain": 2, "piano": 1},
+        "licences": {"CC-BY-SA-3.0": 2, "MIT": 1},
+    }
+    (corpus / "report.json").write_text(json.dumps(report))
+    for name, last in (("den", "1200,0.41,1e-4,1,0.3,7200"), ("voc", "900,30.5,5e-4,1,0.2,3600")):
+        run = tmp_path / name
+        run.mkdir()
+        (run / "log.csv").write_text("step,loss,lr,grad_norm,sec_per_step,wall_s\n10,1.0,1e-4,1,0.3,5\n" + last + "\n")
+        (run / "config.json").write_text(json.dumps({"model": {"type": "x", "config": {}}, "loop": {"batch_size": 16}}))
+    card = build_card(corpus, tmp_path / "den", tmp_path / "voc")
+    assert card["corpus"]["train_minutes"] == 1.1
+    assert card["corpus"]["licence_per_package"] == {"0ad-data: CC-BY-SA-3.0": 2, "gm: MIT": 1}
+    assert card["denoiser"]["steps"] == 1200 and card["denoiser"]["wall_hours"] == 2.0
+    assert card["vocoder"]["final_loss"] == 30.5
+    md = to_markdown(card)
+    assert "piano, rain" in md and "What it cannot do" in md
+    json.dumps(card)  # JSON-ready
