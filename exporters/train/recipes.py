@@ -40,7 +40,10 @@ def _valid_prompts(config: TrainConfig, base: Path | None, limit: int = 6) -> li
     for c in clips:
         if c.category not in seen and c.captions:
             seen[c.category] = c.captions[0]
-    return sorted(seen.values())[:limit]
+    prompts = sorted(seen.values())
+    if len(prompts) <= limit:
+        return prompts
+    return [prompts[int(i)] for i in np.linspace(0, len(prompts) - 1, limit).round()]  # spread over categories
 
 
 def prepare(

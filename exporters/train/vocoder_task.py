@@ -94,8 +94,10 @@ class VocoderTask:
         c = self.config.mel
         l_voc, l_gl = [], []
         ema_model.eval()
-        for k, it in enumerate(self.items[:3]):
-            wave = it.audio[: 2 * c.sample_rate].astype(np.float32) / 32767.0
+        sr = c.sample_rate
+        longest = sorted(range(len(self.items)), key=lambda i: -min(self.items[i].audio.size, 2 * sr))[:3]
+        for k, it in enumerate(self.items[i] for i in longest):
+            wave = it.audio[: 2 * sr].astype(np.float32) / 32767.0
             wave = wave[: (wave.size // c.hop_length) * c.hop_length]
             lm = np_log_mel(wave, c)
             with torch.no_grad():
