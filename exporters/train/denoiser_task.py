@@ -146,11 +146,14 @@ class DenoiserTask:
         from exporters.train.diagnostics import modality_gap, write_denoiser_samples
 
         out = write_denoiser_samples(self, ema_model, step, out_dir)
+        if self.valid.get("gap_text") is not None:  # CLIPSonic Table 2, ZS row, on the validation split
+            out.update(modality_gap(self.valid["gap_text"], self.valid["gap_image"]))
+            return out
         pairs = [
             (self.text_emb[int(self.text_pools[i][0])], it.image_emb.mean(axis=0))
             for i, it in enumerate(self.items[:256])
             if it.image_emb is not None and self.text_pools is not None and len(self.text_pools[i])
         ]
-        if pairs:  # CLIPSonic Table 2, ZS row: how far text queries are from the frames trained on
+        if pairs:  # no validation split: the same check on training pairs
             out.update(modality_gap(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])))
         return out

@@ -41,6 +41,7 @@ class PriorTask:
         text_pools: list[np.ndarray],
         encoder: Any,
         encoder_meta: dict[str, Any],
+        valid: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
         keep = [i for i, it in enumerate(items) if it.image_emb is not None and len(text_pools[i])]
@@ -54,6 +55,9 @@ class PriorTask:
         self.text_emb = np.asarray(text_emb, dtype=np.float32)  # (N, E)
         self.text_tokens = np.asarray(tokens, dtype=np.float32)  # (N, L, W)
         self.encoder_meta = encoder_meta
+        self.valid = dict(valid or {})
+        if self.valid.get("gap_texts"):
+            self.valid["gap_tokens"] = np.asarray(encoder.encode_texts(self.valid["gap_texts"])[1], np.float32)
         self.model: nn.Module = mconfigs.build(config.model, "model")
         mc = self.model.config
         E, L, W = self.text_emb.shape[1], self.text_tokens.shape[1], self.text_tokens.shape[2]
@@ -104,15 +108,18 @@ class PriorTask:
         }
 
     @torch.no_grad()
-    def sample(self, model: nn.Module, idx: np.ndarray, steps: int = 16, seed: int = 0) -> np.ndarray:
-        """q_hat_img (N, E) unit norm for text rows idx, 2 candidates each, the one closer to the text kept."""
+    def sample(
+        self, model: nn.Module, text_emb: np.ndarray, text_tokens: np.ndarray, steps: int = 16, seed: int = 0
+    ) -> np.ndarray:
+        """q_hat_img (N, E) unit norm for texts (N, E) / (N, L, W), 2 candidates each, the one closer to the text."""
         from exporters.diffusion import numpy_model_fn
         from sfxgen.samplers import SamplerName, randn, sample
         from sfxgen.schedule import make_schedule, spaced_timesteps
 
         schedule = make_schedule(self.diffusion_config.schedule)
-        te = np.repeat(self.text_emb[idx], 2, axis=0)
-        tt = np.repeat(self.text_tokens[idx], 2, axis=0)
+        n = len(text_emb)
+        te = np.repeat(text_emb, 2, axis=0)
+        tt = np.repeat(text_tokens, 2, axis=0)
         model.eval()
         fn = numpy_model_fn(model, te, tt, np.ones(len(te), np.float32))
         rngs = [np.random.default_rng(seed + k) for k in range(len(te))]
@@ -120,14 +127,17 @@ class PriorTask:
         ts = spaced_timesteps(schedule.num_train_steps, min(steps, schedule.num_train_steps))
         x0 = sample(SamplerName.DDIM, fn, x_T, schedule, ts, self.diffusion_config.prediction, rngs)
         x0 = x0 / np.maximum(np.linalg.norm(x0, axis=-1, keepdims=True), 1e-12)
-        x0 = x0.reshape(len(idx), 2, -1)
-        sims = np.einsum("nke,ne->nk", x0, self.text_emb[idx])
-        return x0[np.arange(len(idx)), np.argmax(sims, axis=1)]
+        x0 = x0.reshape(n, 2, -1)
+        sims = np.einsum("nke,ne->nk", x0, text_emb)
+        return x0[np.arange(n), np.argmax(sims, axis=1)]
 
     def diagnostics(self, ema_model: nn.Module, step: int, out_dir: Path) -> dict[str, float]:
-        """CLIPSonic Table 2 on (up to 32) training pairs: sim(q_text, q_img) vs sim(q_hat_img, q_img)."""
-        n = min(32, len(self.items))
-        idx = np.array([int(self.pools[i][0]) for i in range(n)])
-        img = np.stack([self.items[i].image_emb.mean(axis=0) for i in range(n)])
-        q_hat = self.sample(ema_model, idx, seed=step)
-        return modality_gap(self.text_emb[idx], img, q_hat)
+        """CLIPSonic Table 2: sim(q_text, q_img) vs sim(q_hat_img, q_img), validation pairs (else 32 training ones)."""
+        if self.valid.get("gap_text") is not None:
+            te, tt, img = self.valid["gap_text"], self.valid["gap_tokens"], self.valid["gap_image"]
+        else:
+            n = min(32, len(self.items))
+            idx = np.array([int(self.pools[i][0]) for i in range(n)])
+            te, tt = self.text_emb[idx], self.text_tokens[idx]
+            img = np.stack([self.items[i].image_emb.mean(axis=0) for i in range(n)])
+        return modality_gap(te, img, self.sample(ema_model, te, tt, seed=step))

@@ -6,6 +6,7 @@ loop itself is in :mod:`exporters.train.loop`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,28 @@ def _valid_prompts(config: TrainConfig, base: Path | None, limit: int = 6) -> li
     if len(prompts) <= limit:
         return prompts
     return [prompts[int(i)] for i in np.linspace(0, len(prompts) - 1, limit).round()]  # spread over categories
+
+
+def _valid_pairs(
+    config: TrainConfig, base: Path | None, cache_dir: Path, spec: CacheSpec, encoder: QueryEncoder
+) -> dict[str, Any]:
+    """(caption, frame) pairs of the validation split for the Table 2 modality-gap check ({} if none)."""
+    if not config.data.valid_split:
+        return {}
+    try:
+        clips = load_clips(config.data, split=config.data.valid_split, base=base)
+        items, _ = build_clip_cache(clips, cache_dir, spec, encoder, progress=False)
+    except (DataError, OSError):
+        return {}
+    pairs = [
+        (it.clip.captions[0] if it.clip.captions else it.clip.category.replace("_", " "), it.image_emb.mean(axis=0))
+        for it in items[:256]
+        if it.image_emb is not None and (it.clip.captions or it.clip.category)
+    ]
+    if not pairs:
+        return {}
+    texts = [p[0] for p in pairs]
+    return {"gap_texts": texts, "gap_text": encoder.embed_texts(texts), "gap_image": np.stack([p[1] for p in pairs])}
 
 
 def prepare(
@@ -99,10 +122,12 @@ def prepare(
     meta = {"type": config.encoder.type, "config": dict(config.encoder.config), "id": encoder.id, "dim": encoder.dim}
     prompts = _valid_prompts(config, base)
     valid = {"prompts": prompts, "prompt_emb": encoder.embed_texts(prompts) if prompts else None}
+    if spec.image_encoder is not None:
+        valid.update(_valid_pairs(config, base, cache_dir, dataclasses.replace(spec, variants=0), encoder))
     if config.task == "prior":
         from exporters.train.prior_task import PriorTask
 
-        return PriorTask(config, items, texts, text_emb, text_pools, encoder, meta)
+        return PriorTask(config, items, texts, text_emb, text_pools, encoder, meta, valid)
     from exporters.train.denoiser_task import DenoiserTask
 
     return DenoiserTask(config, items, text_emb, text_pools if texts else None, meta, valid)

@@ -147,6 +147,13 @@ def test_prior_sd_trains_resumes_and_exports_with_the_denoiser(videos: Path, cli
     cache = str(tmp_path / "cache")
     base = _config(videos, clip_dir, "image", steps=4).replace(cache_dir=cache)
     train(base, prepare(base, tmp_path / "den", progress=False), tmp_path / "den")
+    manifest = tmp_path / "videos.jsonl"  # a manifest with a validation split (one video per scene)
+    rows = [
+        {"id": p.stem, "path": str(p), "split": "valid" if p.stem.endswith("_1") else "train",
+         "category": p.parent.name.replace("_", " "), "captions": [f"a {p.parent.name.replace('_', ' ')}"]}
+        for p in sorted(videos.glob("*/*.mp4")) if p.name != "broken.mp4"
+    ]  # fmt: skip
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
     prior_cfg = config_from_dict(
         {
             "task": "prior",
@@ -154,7 +161,8 @@ def test_prior_sd_trains_resumes_and_exports_with_the_denoiser(videos: Path, cli
                 "type": "prior",
                 "config": {"embed_dim": 16, "token_dim": 32, "max_tokens": 77, "width": 32, "depth": 1, "num_heads": 2},
             },
-            "data": {"kind": "video_folder", "path": str(videos), "frames_per_video": 3, "valid_split": ""},
+            "data": {"kind": "video_folder", "path": str(manifest), "frames_per_video": 3, "split": "train",
+                     "valid_split": "valid"},
             "encoder": _clip(clip_dir),
             "schedule": {"num_train_steps": 64},
             "loop": {"steps": 6, "batch_size": 4, "log_every": 1, "checkpoint_every": 2, "checkpoint_minutes": 0,
@@ -163,6 +171,7 @@ def test_prior_sd_trains_resumes_and_exports_with_the_denoiser(videos: Path, cli
         }
     )  # fmt: skip
     task = prepare(prior_cfg, tmp_path / "p1", progress=False)
+    assert task.num_items() == len(SCENES) and len(task.valid["gap_texts"]) == len(SCENES)
     train(prior_cfg, task, tmp_path / "p1")
     train(prior_cfg, prepare(prior_cfg, tmp_path / "p2", progress=False), tmp_path / "p2", stop_at=5, save_at_end=False)
     train(prior_cfg, prepare(prior_cfg, tmp_path / "p2", progress=False), tmp_path / "p2", resume=True)
