@@ -16,6 +16,7 @@ give bit-identical weights on the same machine.
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import dataclasses
 import json
@@ -394,7 +395,10 @@ def train(
                 logger.info("step %d loss %.4f (%.3f s/step)", step, loss_value, float(np.mean(window)))
                 window = []
             if dist.is_main and loop.sample_every and step % loop.sample_every == 0:
-                diag = task.diagnostics(ema.model if ema is not None else model, step, out_dir / "samples")
+                eval_model = ema.model if ema is not None else model
+                if device.type != "cpu":  # diagnostics run the numpy samplers on CPU tensors
+                    eval_model = copy.deepcopy(eval_model).cpu()
+                diag = task.diagnostics(eval_model, step, out_dir / "samples")
                 if diag:
                     logger.info("diagnostics at step %d: %s", step, diag)
                     diag_log = diag_log or CsvLog(out_dir / "diagnostics.csv", step)
