@@ -120,12 +120,14 @@ class PriorTask:
         n = len(text_emb)
         te = np.repeat(text_emb, 2, axis=0)
         tt = np.repeat(text_tokens, 2, axis=0)
+        was_training = model.training
         model.eval()
         fn = numpy_model_fn(model, te, tt, np.ones(len(te), np.float32))
         rngs = [np.random.default_rng(seed + k) for k in range(len(te))]
         x_T = randn(rngs, (te.shape[1],))
         ts = spaced_timesteps(schedule.num_train_steps, min(steps, schedule.num_train_steps))
         x0 = sample(SamplerName.DDIM, fn, x_T, schedule, ts, self.diffusion_config.prediction, rngs)
+        model.train(was_training)
         x0 = x0 / np.maximum(np.linalg.norm(x0, axis=-1, keepdims=True), 1e-12)
         x0 = x0.reshape(n, 2, -1)
         sims = np.einsum("nke,ne->nk", x0, text_emb)

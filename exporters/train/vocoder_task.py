@@ -93,6 +93,7 @@ class VocoderTask:
         out_dir.mkdir(parents=True, exist_ok=True)
         c = self.config.mel
         l_voc, l_gl = [], []
+        was_training = ema_model.training
         ema_model.eval()
         sr = c.sample_rate
         longest = sorted(range(len(self.items)), key=lambda i: -min(self.items[i].audio.size, 2 * sr))[:3]
@@ -107,4 +108,5 @@ class VocoderTask:
                 n = min(w.size, wave.size)
                 acc.append(float(np.mean(np.abs(np_log_mel(w[:n], c) - np_log_mel(wave[:n], c)))))
                 sf.write(str(out_dir / f"{k}_{name}.wav"), np.clip(w, -1, 1).astype(np.float32), c.sample_rate)
+        ema_model.train(was_training)
         return {"mel_l1_vocoder": float(np.mean(l_voc)), "mel_l1_griffinlim": float(np.mean(l_gl))}
