@@ -106,6 +106,9 @@ def prepare(
         return None
     (out_dir / "cache_report.txt").parent.mkdir(parents=True, exist_ok=True)
     (out_dir / "cache_report.txt").write_text(report.summary() + "\n")
+    from exporters.train.datacard import data_card, write_data_card
+
+    write_data_card(out_dir / "data_card.json", data_card(config, items, report))
     import torch
 
     torch.manual_seed(config.loop.seed)  # model initialisation is part of the seeded run

@@ -65,3 +65,17 @@ def test_sharded_fill_then_full_build_reuses_everything(fake_corpus: Path, tmp_p
     assert len(list(tmp_path.glob("index.*-of-3.json"))) == 3
     _, report = build_clip_cache(clips, tmp_path, spec, progress=False)
     assert report.cached == report.ok == len(clips) - 2 and len(report.skipped) == 2
+
+
+def test_run_writes_a_data_card(fake_corpus: Path, tmp_path: Path) -> None:
+    import json
+
+    from exporters.train.recipes import prepare
+    from tests.exporters.train.conftest import tiny_denoiser_config
+
+    cfg = tiny_denoiser_config(fake_corpus).replace(cache_dir=str(tmp_path / "cache"))
+    prepare(cfg, tmp_path / "run", progress=False)
+    card = json.loads((tmp_path / "run" / "data_card.json").read_text())
+    assert card["clips"] == 8 and card["skipped"] == 2
+    assert card["categories"] == {"beep": 2, "clicks": 2, "hiss": 2, "hum": 2}
+    assert card["sources"]["fake"]["licences"] == ["CC0"] and 0.1 < card["minutes"] < 0.2  # 4 x (0.6 + 1.5) s
