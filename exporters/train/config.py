@@ -97,6 +97,7 @@ class DenoiserTaskConfig:
     prediction: str = "v"  # "eps" | "v" | "x0"
     hybrid_text_prob: float = 0.5  # hybrid: probability a sample is conditioned on text instead of image
     augment_variants: int = 0  # extra augmented copies of each clip cached (gain/resample); 0 = none
+    sample_vocoder: str = ""  # vocoder checkpoint for listening samples (read afresh each time); "" = Griffin-Lim
 
 
 @dataclasses.dataclass(frozen=True)

@@ -65,6 +65,19 @@ def sample_mels(
         model.train(was_training)
 
 
+def _sample_vocoder(path: str) -> nn.Module | None:
+    """The EMA vocoder of a (possibly still training) vocoder run, or None for Griffin-Lim."""
+    if not path:
+        return None
+    from exporters.checkpoint import CheckpointError, build_component, load_checkpoint
+
+    try:
+        return build_component(load_checkpoint(path), "vocoder", use_ema=True)
+    except CheckpointError as exc:
+        logger.warning("sample vocoder unavailable (%s); using Griffin-Lim", exc)
+        return None
+
+
 def write_denoiser_samples(task: Any, ema_model: nn.Module, step: int, out_dir: Path) -> dict[str, float]:
     """Sample the validation prompts with the EMA weights, invert with Griffin-Lim, write WAVs."""
     import soundfile as sf
@@ -81,9 +94,14 @@ def write_denoiser_samples(task: Any, ema_model: nn.Module, step: int, out_dir: 
     x0 = sample_mels(ema_model, task.diffusion_config, emb, frames, mel_cfg.n_mels, seed=step)
     out_dir = Path(out_dir) / f"step_{step:07d}"
     out_dir.mkdir(parents=True, exist_ok=True)
+    vocoder = _sample_vocoder(task.config.denoiser.sample_vocoder)
     for p, x in zip(prompts, x0, strict=True):
         log_mel = denormalize(x, mel_cfg)
-        wave = griffin_lim(mel_to_linear(log_mel, mel_cfg), mel_cfg, num_samples(frames, mel_cfg))
+        if vocoder is not None:
+            with torch.no_grad():
+                wave = vocoder.waveform(torch.from_numpy(log_mel.astype(np.float32))[None])[0].double().numpy()
+        else:
+            wave = griffin_lim(mel_to_linear(log_mel, mel_cfg), mel_cfg, num_samples(frames, mel_cfg))
         peak = float(np.max(np.abs(wave))) or 1.0
         sf.write(str(out_dir / f"{slug(p)}.wav"), (0.9 * wave / peak).astype(np.float32), mel_cfg.sample_rate)
     logger.info("wrote %d samples to %s", len(prompts), out_dir)

@@ -90,3 +90,18 @@ def test_init_from_starts_a_new_run_from_ema_weights(fake_corpus: Path, tmp_path
     new = load_checkpoint(tmp_path / "tuned" / "last.pt")
     assert new.step == 0
     assert all(torch.equal(base.ema[k], new.components["denoiser"].state_dict[k]) for k in base.ema)
+
+
+def test_listening_samples_through_a_vocoder_checkpoint(fake_corpus: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    import soundfile as sf
+
+    _run(tiny_vocoder_config(fake_corpus, steps=2), tmp_path / "voc", tmp_path / "cache")
+    cfg = tiny_denoiser_config(fake_corpus, steps=2, sample_every=2)
+    cfg = cfg.replace(denoiser=dataclasses.replace(cfg.denoiser, sample_vocoder=str(tmp_path / "voc" / "last.pt")))
+    _run(cfg, tmp_path / "den", tmp_path / "cache")
+    wavs = sorted((tmp_path / "den" / "samples" / "step_0000002").glob("*.wav"))
+    assert len(wavs) == 4  # one validation prompt per category of the fake corpus
+    wave, sr = sf.read(wavs[0])
+    assert sr == 24000 and len(wave) == 31 * 256 and abs(wave).max() > 0
