@@ -53,7 +53,7 @@ class EvalConfig:
     steps: int | None = None  # sampler steps (None: bundle default)
     sampler: str | None = None  # sampler name (None: bundle default)
     seed: int = 1234  # base seed; category i uses seed + i * clips_per_prompt
-    vocoder_clips: int = 40  # held-out clips for the vocoder comparison
+    vocoder_clips: int = 200  # held-out clips for the vocoder comparison (all test clips when fewer)
     classifier: ClassifierConfig = ClassifierConfig()
 
 
@@ -177,7 +177,8 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
     # 5. retrieval baseline
     results["retrieval"] = _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config)
     # 6. vocoder vs Griffin-Lim
-    results["vocoder"] = _vocoder_scores(bundle, test_waves[: config.vocoder_clips])
+    n_voc = config.vocoder_clips
+    results["vocoder"] = _vocoder_scores(bundle, test_waves[:n_voc], test_labels[:n_voc], clf, real_emb)
     results["seconds"] = time.perf_counter() - t_start
     (out_dir / "eval.json").write_text(json.dumps(results, indent=2))
     plot(results, out_dir / "eval.png")
@@ -220,7 +221,8 @@ def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dic
     }
 
 
-def _vocoder_scores(bundle, waves: list[np.ndarray]) -> dict[str, float | str]:
+def _vocoder_scores(bundle, waves: list[np.ndarray], labels: np.ndarray, clf, real_emb) -> dict[str, float | str]:
+    """Resynthesise held-out clips from their mels: signal errors, and classifier top-1 / FD as a perceptual proxy."""
     from sfxgen.mel import log_mel
     from sfxgen.sessions import choose_providers
     from sfxgen.vocoder import Vocoder, griffin_lim, mel_to_linear
@@ -228,16 +230,24 @@ def _vocoder_scores(bundle, waves: list[np.ndarray]) -> dict[str, float | str]:
     mel = bundle.mel
     neural = Vocoder(bundle, choose_providers("cpu"), num_threads=1) if bundle.vocoder_output else None
     scores: dict[str, list[float]] = {"gl_logmel_l1": [], "gl_sc": [], "neural_logmel_l1": [], "neural_sc": []}
+    resynth: dict[str, list[np.ndarray]] = {"gl": [], "neural": []}
     for wave in waves:
         lm = log_mel(wave, mel)[None]  # (1, M, T)
         gl = griffin_lim(mel_to_linear(lm, mel), mel, len(wave))[0]
         scores["gl_logmel_l1"].append(log_mel_l1(wave, gl, mel))
         scores["gl_sc"].append(multires_spectral_convergence(wave, gl, mel.sample_rate))
+        resynth["gl"].append(features(gl, mel))
         if neural is not None:
             nv = neural(lm, len(wave))[0]
+            resynth["neural"].append(features(nv, mel))
             scores["neural_logmel_l1"].append(log_mel_l1(wave, nv, mel))
             scores["neural_sc"].append(multires_spectral_convergence(wave, nv, mel.sample_rate))
     out: dict[str, float | str] = {k: float(np.mean(v)) for k, v in scores.items() if v}
+    for name, mels in resynth.items():
+        if mels:
+            emb, logits = embed_and_classify(clf, mels)
+            out[f"{name}_top1"] = accuracy(logits, labels)
+            out[f"{name}_fd"] = frechet_distance(emb, real_emb[: len(mels)])
     out["clips"] = float(len(waves))
     out["neural"] = neural.kind if neural is not None else "none"
     return out
@@ -294,10 +304,20 @@ def format_table(results: dict[str, Any]) -> str:
     )
     lines.append(f"| pink noise | - | - | {results['fd_noise_vs_real']:.2f} |")
     v = results["vocoder"]
-    lines += ["", "| vocoder on held-out audio | log-mel L1 | spectral convergence |", "|---|---|---|"]
-    lines.append(f"| Griffin-Lim (32 it.) | {v['gl_logmel_l1']:.3f} | {v['gl_sc']:.3f} |")
+    lines += [
+        "",
+        f"| vocoder, {int(v['clips'])} held-out clips resynthesised from their mels | log-mel L1 | "
+        "multi-res spectral convergence | classifier top-1 | FD to real |",
+        "|---|---|---|---|---|",
+    ]
+    lines.append(
+        f"| Griffin-Lim (32 it.) | {v['gl_logmel_l1']:.3f} | {v['gl_sc']:.3f} | {v['gl_top1']:.3f} | {v['gl_fd']:.2f} |"
+    )
     if "neural_logmel_l1" in v:
-        lines.append(f"| {v['neural']} | {v['neural_logmel_l1']:.3f} | {v['neural_sc']:.3f} |")
+        lines.append(
+            f"| {v['neural']} | {v['neural_logmel_l1']:.3f} | {v['neural_sc']:.3f} | {v['neural_top1']:.3f} "
+            f"| {v['neural_fd']:.2f} |"
+        )
     lines.append("")
     lines.append(f"chosen default guidance w = {results['chosen_guidance']:g}; eval took {results['seconds']:.0f} s")
     return "\n".join(lines)

@@ -20,8 +20,23 @@ def test_classifier_learns_separable_sounds_and_generalises():
     rng = np.random.default_rng(0)
     train = [(k, features(_clip(k, rng, mel), mel)) for k in range(3) for _ in range(6)]
     test = [(k, features(_clip(k, rng, mel), mel)) for k in range(3) for _ in range(4)]
-    cfg = ClassifierConfig(widths=(8, 16), embed_dim=16, crop_frames=32, batch_size=8, steps=150, lr=3e-3)
+    cfg = ClassifierConfig(
+        widths=(8, 16), embed_dim=16, crop_frames=32, batch_size=8, steps=150, lr=3e-3, spec_augment=0
+    )
     model = train_classifier([m for _, m in train], np.array([k for k, _ in train]), ["lo", "hi", "noise"], mel, cfg)
     emb, logits = embed_and_classify(model, [m for _, m in test])
     assert emb.shape == (12, 16)
     assert accuracy(logits, np.array([k for k, _ in test])) >= 0.9
+
+
+def test_spec_augment_masks_bands_and_frames_to_the_floor():
+    from exporters.eval.classifier import _spec_augment
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 80, 128))
+    before = x.copy()
+    _spec_augment(x, 2, rng)
+    changed = x != before
+    assert changed.any()
+    assert np.all(x[changed] == before.min())
+    assert changed.mean() < 0.5
