@@ -63,8 +63,8 @@ def compare(
     """Time one CFG denoiser call (batch 2N) in onnxruntime and in torch eager; JSON-ready dict."""
     torch.set_num_threads(threads)
     b = load_bundle(bundle)
-    spec = dict(b.graphs[GraphRole.DENOISER].config)
-    spec.pop("frames_multiple", None)
+    graph_config = b.graphs[GraphRole.DENOISER].config  # {"type", "config"} plus export facts (precision, parity, ...)
+    spec = {k: graph_config[k] for k in ("type", "config") if k in graph_config}
     from exporters.configs import REGISTRY
 
     if spec.get("type") not in REGISTRY or "config" not in spec:
