@@ -205,8 +205,10 @@ def load_clips(config: DataConfig, split: str | None = None, base: Path | None =
     if config.kind == "audio_folder":
         return scan_audio_folder(path, config.captions_csv, config.caption_rule)
     if config.kind == "video_folder":
-        clips = scan_video_folder(path)
-        return [c for c in clips if not split or c.split == split] or clips
+        clips = [c for c in scan_video_folder(path) if not split or c.split == split]
+        if not clips:
+            raise DataError(f"{path}: no videos with split {split!r} (a plain folder is all 'train'; use split = '')")
+        return clips
     if config.kind == "image_audio":
         return scan_image_audio(path)
     raise DataError(f"unknown data.kind {config.kind!r}; use corpus, audio_folder, video_folder or image_audio")
