@@ -136,7 +136,8 @@ def save_classifier(path: Path, model: AudioClassifier, classes: list[str], conf
     tmp.replace(path)
 
 
-def load_classifier(path: Path, n_mels: int) -> tuple[AudioClassifier, list[str]]:
+def load_classifier(path: Path, n_mels: int) -> tuple[AudioClassifier, list[str], ClassifierConfig]:
+    """(model, classes, config) of a saved classifier."""
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     cfg = ckpt["config"]
     cfg["widths"] = tuple(cfg["widths"])
@@ -144,4 +145,4 @@ def load_classifier(path: Path, n_mels: int) -> tuple[AudioClassifier, list[str]
     model = AudioClassifier(n_mels, len(ckpt["classes"]), config)
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
-    return model, list(ckpt["classes"])
+    return model, list(ckpt["classes"]), config

@@ -73,11 +73,15 @@ def load_wave(path: Path, sample_rate: int) -> np.ndarray:
 
 def _classifier(corpus: Path, train: list[dict], classes: list[str], mel: MelConfig, cfg: ClassifierConfig, path: Path):
     if path.is_file():
-        model, saved = load_classifier(path, mel.n_mels)
-        if saved == classes:
-            log.info("using cached classifier %s", path)
-            return model
-        log.info("cached classifier has other classes; retraining")
+        try:
+            model, saved, saved_cfg = load_classifier(path, mel.n_mels)
+        except (KeyError, TypeError, RuntimeError) as exc:  # written by another version of this code
+            log.info("cached classifier %s unreadable (%s); retraining", path, exc)
+        else:
+            if saved == classes and saved_cfg == cfg:
+                log.info("using cached classifier %s", path)
+                return model
+            log.info("cached classifier has other classes or settings; retraining")
     index = {c: i for i, c in enumerate(classes)}
     mels = [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in train]
     labels = np.array([index[r["category"]] for r in train])

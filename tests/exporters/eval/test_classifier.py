@@ -40,3 +40,18 @@ def test_spec_augment_masks_bands_and_frames_to_the_floor():
     assert changed.any()
     assert np.all(x[changed] == before.min())
     assert changed.mean() < 0.5
+
+
+def test_save_and_load_round_trip(tmp_path):
+    import torch
+
+    from exporters.eval.classifier import AudioClassifier, load_classifier, save_classifier
+
+    cfg = ClassifierConfig(widths=(8, 16), embed_dim=16)
+    model = AudioClassifier(80, 3, cfg).eval()
+    save_classifier(tmp_path / "clf.pt", model, ["a", "b", "c"], cfg)
+    loaded, classes, loaded_cfg = load_classifier(tmp_path / "clf.pt", 80)
+    assert classes == ["a", "b", "c"] and loaded_cfg == cfg
+    x = torch.randn(2, 80, 40)
+    with torch.no_grad():
+        assert torch.equal(model(x)[1], loaded(x)[1])
