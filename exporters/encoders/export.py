@@ -167,10 +167,10 @@ def _choose_precision(
     parity_feeds: list[Mapping[str, np.ndarray]],
     embed_name: str,
     min_cosine: float,
-) -> tuple[Path, list[VariantReport]]:
-    """Replace the fp32 graph by the requested / smallest passing variant; returns (path, reports)."""
+) -> tuple[Path, list[VariantReport], str]:
+    """Replace the fp32 graph by the requested / smallest passing variant; returns (path, reports, precision kept)."""
     if precision == "fp32":
-        return fp32_path, []
+        return fp32_path, [], "fp32"
     wanted = ("fp16", "int8") if precision == "auto" else (precision,)
     if precision not in ("auto", *PRECISIONS):
         raise ValueError(f"precision must be 'auto' or one of {PRECISIONS}, got {precision!r}")
@@ -184,10 +184,10 @@ def _choose_precision(
             "use fp32 or auto"
         )
     if best.precision == "fp32":
-        return fp32_path, reports
+        return fp32_path, reports, "fp32"
     final = make_variant(fp32_path, best.precision, fp32_path.with_suffix(".tmp.onnx"))
     os.replace(final, fp32_path)
-    return fp32_path, reports
+    return fp32_path, reports, best.precision
 
 
 def export_text_encoder(
@@ -220,7 +220,7 @@ def export_text_encoder(
     dyn |= {"text_embed": {0: "batch"}, "text_tokens": {0: "batch", 1: "tokens"}}
     path = Path(out_dir) / file
     _export_checked(module, path, feeds, input_names, output_names, dyn, atol)
-    path, reports = _choose_precision(path, precision, parity_feeds or [feeds], "text_embed", min_cosine)
+    path, reports, kept = _choose_precision(path, precision, parity_feeds or [feeds], "text_embed", min_cosine)
     embed, tokens = _run_torch(module, feeds, input_names)
     L = feeds["input_ids"].shape[1]
     spec = _spec(
@@ -230,7 +230,7 @@ def export_text_encoder(
             TensorSpec("text_embed", "float32", ("batch", int(embed.shape[1]))),
             TensorSpec("text_tokens", "float32", ("batch", L, int(tokens.shape[2]))),
         ],
-        config,
+        {**config, "precision": kept},
     )
     return spec, reports
 
@@ -251,13 +251,13 @@ def export_image_encoder(
     dyn = {"pixel_values": {0: "batch"}, "image_embed": {0: "batch"}}
     path = Path(out_dir) / file
     _export_checked(module, path, feeds, ["pixel_values"], ["image_embed"], dyn, atol)
-    path, reports = _choose_precision(path, precision, [feeds], "image_embed", min_cosine)
+    path, reports, kept = _choose_precision(path, precision, [feeds], "image_embed", min_cosine)
     (embed,) = _run_torch(module, feeds, ["pixel_values"])
     _, c, h, w = feeds["pixel_values"].shape
     spec = _spec(
         path,
         [TensorSpec("pixel_values", "float32", ("batch", c, h, w))],
         [TensorSpec("image_embed", "float32", ("batch", int(embed.shape[1])))],
-        config,
+        {**config, "precision": kept},
     )
     return spec, reports

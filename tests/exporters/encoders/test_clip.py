@@ -66,7 +66,7 @@ def test_export_parity(configs, checkpoint, tmp_path):
     cfg = ClipConfig("sfxgen-tiny-clip", str(checkpoint), str(configs))
     out = export_clip(cfg, tmp_path)
     model, prep, _ = load_clip(cfg)
-    assert out["embed_dim"] == 16 and out["text"].config == {"type": "clip", "config": vars(cfg)}
+    assert out["embed_dim"] == 16 and out["text"].config == {"type": "clip", "config": vars(cfg), "precision": "fp32"}
     assert [t.name for t in out["text"].inputs] == ["input_ids"]
 
     tok = load_tokenizer(out["tokenizer"], tmp_path)  # runtime tokenizer from the bundle copy of the vocab
