@@ -1,9 +1,10 @@
-"""The training-data card of a bundle, built from the corpus report and the training runs' logs.
+"""The model card of a shipped bundle: corpus, licences, training facts and limitations.
 
-``python -m exporters.datacard --corpus DIR --denoiser-run DIR --vocoder-run DIR --out card.json``
+``python -m exporters.model_card --corpus DIR --denoiser-run DIR [--vocoder-run DIR] --out card.json``
 writes the JSON that ``sfxgen export --data-card`` stores in bundle.json, plus a Markdown rendering.
-Everything in it is read from files the pipeline wrote; nothing is typed in by hand except the
-``limitations`` list, which states what the model cannot do.
+It is built from files the pipeline wrote (the corpus ``report.json`` and ``manifest.jsonl``, each
+run's ``log.csv``, ``config.json`` and the run's own data card from :mod:`exporters.train.datacard`);
+only the ``limitations`` list, which states what the model cannot do, is written by hand.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ LIMITATIONS = (
     "Small CPU-trained model (7.3M-parameter 1-D UNet, ~2 hours on one CPU core): expect recognisable "
     "character and envelope, with less detail and more noise than real recordings; 24 kHz internally (content "
     "up to 12 kHz), delivered at 48 kHz.",
-    "Vocoder is a small Vocos-style network trained without adversarial losses: slightly buzzy or smeared "
-    "transients compared with the original recordings.",
+    "No neural vocoder: the CPU-trained Vocos-style vocoder (no adversarial losses) did not beat Griffin-Lim "
+    "in `sfxgen eval`, so waveforms come from Griffin-Lim (32 iterations), with its phasey, smeared transients.",
     "Speech, music phrases and UI voices were excluded from the corpus on purpose; it cannot speak or sing.",
 )
 
@@ -40,14 +41,23 @@ def _last_row(run_dir: Path) -> dict[str, str]:
     return rows[-1]
 
 
-def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path) -> dict[str, Any]:
+def _run_facts(run_dir: Path) -> dict[str, Any]:
+    last = _last_row(run_dir)
+    cfg = json.loads((run_dir / "config.json").read_text())
+    return {
+        "model": cfg["model"],
+        "steps": int(last["step"]),
+        "final_loss": float(last["loss"]),
+        "batch_size": cfg.get("loop", {}).get("batch_size"),
+    }
+
+
+def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path | None = None) -> dict[str, Any]:
     """Collect sources, licences, categories and training facts into one JSON-ready dict."""
     report = json.loads((corpus / "report.json").read_text())
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines() if line.strip()]
     train = [r for r in rows if r["split"] == "train"]
-    den, voc = _last_row(denoiser_run), _last_row(vocoder_run)
-    den_cfg = json.loads((denoiser_run / "config.json").read_text())
-    voc_cfg = json.loads((vocoder_run / "config.json").read_text())
+    run_card = denoiser_run / "data_card.json"
     return {
         "name": "sfxgen default model",
         "corpus": {
@@ -66,19 +76,11 @@ def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path) -> dict[str,
         },
         "denoiser": {
             "recipe": "text-conditioned mel diffusion (CLIP-TTA / CLIPSynth-Text baseline) with MiniLM captions",
-            "model": den_cfg["model"],
-            "steps": int(den["step"]),
-            "final_loss": float(den["loss"]),
-            "wall_hours": round(float(den["wall_s"]) / 3600, 2),
-            "batch_size": den_cfg.get("loop", {}).get("batch_size"),
-            "hardware": "1 CPU core (2-core shared VM)",
+            **_run_facts(denoiser_run),
+            "hardware": "CPU only (2-core shared VM)",
+            "training_data": json.loads(run_card.read_text()) if run_card.is_file() else None,
         },
-        "vocoder": {
-            "model": voc_cfg["model"],
-            "steps": int(voc["step"]),
-            "final_loss": float(voc["loss"]),
-            "wall_hours": round(float(voc["wall_s"]) / 3600, 2),
-        },
+        "vocoder": _run_facts(vocoder_run) if vocoder_run else "griffin_lim",
         "limitations": list(LIMITATIONS),
     }
 
@@ -97,9 +99,11 @@ def to_markdown(card: dict[str, Any]) -> str:
         "distributed under the most restrictive share-alike terms of its training data, CC-BY-SA-3.0 / GPL-2+):",
         *[f"- {k}: {n}" for k, n in c["licence_per_package"].items()],
         "",
-        f"Denoiser: {d['model']['type']} {d['model']['config']}, {d['steps']} steps (batch {d['batch_size']}), "
-        f"final loss {d['final_loss']:.3f}, {d['wall_hours']} h on {d['hardware']}.",
-        f"Vocoder: {v['model']['type']} {v['model']['config']}, {v['steps']} steps, {v['wall_hours']} h.",
+        f"Denoiser: {d['model']['type']} {d['model']['config']}, {d['steps']} steps (final batch size "
+        f"{d['batch_size']}), final loss {d['final_loss']:.3f}, trained on {d['hardware']}.",
+        "Vocoder: Griffin-Lim (numpy, 32 iterations)."
+        if v == "griffin_lim"
+        else f"Vocoder: {v['model']['type']} {v['model']['config']}, {v['steps']} steps.",
         "",
         "Categories: " + ", ".join(c["categories"]),
         "",
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--denoiser-run", type=Path, required=True)
-    parser.add_argument("--vocoder-run", type=Path, required=True)
+    parser.add_argument("--vocoder-run", type=Path, default=None, help="omit when the bundle uses Griffin-Lim")
     parser.add_argument("--out", type=Path, required=True, help="card JSON; a .md beside it is written too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -1,6 +1,6 @@
 import json
 
-from exporters.datacard import build_card, to_markdown
+from exporters.model_card import build_card, to_markdown
 
 
 def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
@@ -41,8 +41,11 @@ def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
     card = build_card(corpus, tmp_path / "den", tmp_path / "voc")
     assert card["corpus"]["train_minutes"] == 1.1
     assert card["corpus"]["licence_per_package"] == {"0ad-data: CC-BY-SA-3.0": 2, "gm: MIT": 1}
-    assert card["denoiser"]["steps"] == 1200 and card["denoiser"]["wall_hours"] == 2.0
+    assert card["denoiser"]["steps"] == 1200 and card["denoiser"]["batch_size"] == 16
+    assert card["denoiser"]["training_data"] is None
     assert card["vocoder"]["final_loss"] == 30.5
+    assert build_card(corpus, tmp_path / "den")["vocoder"] == "griffin_lim"
+    assert "Griffin-Lim" in to_markdown(build_card(corpus, tmp_path / "den"))
     md = to_markdown(card)
     assert "piano, rain" in md and "What it cannot do" in md
     json.dumps(card)  # JSON-ready
