@@ -42,7 +42,7 @@ def make_window(qtbot, themed_app, tiny_bundle, tmp_path):
 
     made = []
 
-    def make(db: Path | None = None, loader=no_portaudio) -> MainWindow:
+    def make(db: Path | None = None, loader=no_portaudio, bundle: Path | None = None) -> MainWindow:
         controller = WorkerController(one_thread_engine)
         store = HistoryStore(db or tmp_path / "history.sqlite3")
         window = MainWindow(controller, store, Player(loader), out_dir=tmp_path / "out")
@@ -50,7 +50,7 @@ def make_window(qtbot, themed_app, tiny_bundle, tmp_path):
         made.append(window)
         window.show()
         with qtbot.waitSignal(controller.worker.engine_ready, timeout=20000):
-            window.open_bundle(tiny_bundle)
+            window.open_bundle(bundle or tiny_bundle)
         return window
 
     yield make
