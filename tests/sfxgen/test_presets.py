@@ -11,33 +11,12 @@ import pytest
 from sfxgen.finishing import BitDepth
 from sfxgen.presets import PackError, load_pack
 from sfxgen.ucs import parse_ucs_name
+from tests.helpers.packs import DOG, pack_toml, write_pack
 
 REPO = Path(__file__).resolve().parents[2]
 PACKS = sorted((REPO / "presets").glob("*.toml"))
 
-GOOD = """
-[library]
-name = "T"
-creator_id = "TST"
-source_id = "PACK"
-created = 2026-02-03T04:05:06
-
-[defaults]
-duration = 0.5
-count = 2
-bit_depth = "pcm16"
-
-[[sound]]
-prompt = "a dog barking"
-catid = "ANMLDog"
-fxname = "Dog Bark"
-"""
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    p = tmp_path / "pack.toml"
-    p.write_text(text)
-    return p
+GOOD = pack_toml("T", "PACK", {"duration": 0.5, "count": 2, "bit_depth": "pcm16"}, [DOG])
 
 
 def test_at_least_three_shipped_packs_validate():
@@ -61,7 +40,7 @@ def test_shipped_packs_use_corpus_categories_or_say_aspirational():
 
 
 def test_good_pack_resolves_defaults(tmp_path):
-    pack = load_pack(write(tmp_path, GOOD))
+    pack = load_pack(write_pack(tmp_path, GOOD))
     (s,) = pack.sounds
     assert (s.count, s.duration, s.finish.bit_depth, s.seed) == (2, 0.5, BitDepth.PCM16, 0)
     assert pack.library.created == dt.datetime(2026, 2, 3, 4, 5, 6)
@@ -97,7 +76,7 @@ def test_broken_pack_messages(tmp_path, edit, match):
     text = GOOD.replace(*edit)
     assert text != GOOD
     with pytest.raises(PackError, match=match) as info:
-        load_pack(write(tmp_path, text))
+        load_pack(write_pack(tmp_path, text))
     assert str(tmp_path / "pack.toml") in str(info.value)
 
 
@@ -106,13 +85,13 @@ def test_duplicate_file_names(tmp_path):
     with pytest.raises(
         PackError, match=r"sound 'again' \(#2\): field 'fxname': file name .* also produced by 'Dog Bark'"
     ):
-        load_pack(write(tmp_path, text))
+        load_pack(write_pack(tmp_path, text))
 
 
 def test_not_toml_and_empty(tmp_path):
     with pytest.raises(PackError, match="not valid TOML"):
-        load_pack(write(tmp_path, "[library\nname="))
+        load_pack(write_pack(tmp_path, "[library\nname="))
     with pytest.raises(PackError, match=r"no \[\[sound\]\]"):
-        load_pack(write(tmp_path, GOOD.split("[[sound]]")[0]))
+        load_pack(write_pack(tmp_path, GOOD.split("[[sound]]")[0]))
     with pytest.raises(PackError, match="cannot read"):
         load_pack(tmp_path / "missing.toml")

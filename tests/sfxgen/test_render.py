@@ -15,36 +15,15 @@ from sfxgen.manifest import merge_manifests, read_manifest, shard_manifest_name
 from sfxgen.presets import PackError
 from sfxgen.render import Shard, dry_run, plan_batches, render_pack
 from sfxgen.ucs import parse_ucs_name
+from tests.helpers.packs import DOG, RAIN, pack_toml, write_pack
 
-PACK = """
-[library]
-name = "Render Test"
-designer = "Tester"
-creator_id = "TST"
-source_id = "RENDER"
-created = 2026-02-03T04:05:06
-
-[defaults]
-duration = 0.5
-count = 3
-batch = 2
-steps = 2
-sampler = "ddim"
-
-[[sound]]
-prompt = "a dog barking"
-catid = "ANMLDog"
-fxname = "Dog Bark"
-keywords = ["dog", "bark"]
-seed = 10
-
-[[sound]]
-prompt = "heavy rain"
-catid = "RAIN"
-fxname = "Rain Heavy"
-count = 2
-loudness_lufs = -20.0
-"""
+PACK = pack_toml(
+    "Render Test",
+    "RENDER",
+    {"duration": 0.5, "count": 3, "batch": 2, "steps": 2, "sampler": "ddim"},
+    [DOG | {"keywords": ["dog", "bark"], "seed": 10}, RAIN | {"count": 2, "loudness_lufs": -20.0}],
+    designer="Tester",
+)
 TOTAL = 5
 
 
@@ -61,9 +40,7 @@ def engine(tiny_bundle):
 
 @pytest.fixture()
 def pack(tmp_path) -> Path:
-    p = tmp_path / "pack.toml"
-    p.write_text(PACK)
-    return p
+    return write_pack(tmp_path, PACK)
 
 
 def hashes(folder: Path) -> dict[str, str]:
@@ -73,8 +50,7 @@ def hashes(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def whole(engine, tmp_path_factory):
     folder = tmp_path_factory.mktemp("whole")
-    (folder / "pack.toml").write_text(PACK)
-    report = render_pack(folder / "pack.toml", folder / "out", engine)
+    report = render_pack(write_pack(folder, PACK), folder / "out", engine)
     return report, hashes(folder / "out")
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 from sfxgen.engine import Engine
 from sfxgen.osc.server import OscServer
 from sfxgen.wavfile import read_wav_metadata
+from tests.helpers.packs import DOG, RAIN, pack_toml, write_pack
 
 
 def test_ping_and_status(client, bridge, engine, out_dir):
@@ -90,39 +91,17 @@ def test_duplicate_req_id_in_flight(client):
     assert client.wait_for(lambda rs: ("/sfxgen/error", ["dup", "cancelled"]) in rs, 15)
 
 
-PACK = """
-[library]
-name = "OSC Test"
-designer = "Tester"
-creator_id = "TST"
-source_id = "OSC"
-created = 2026-02-03T04:05:06
-
-[defaults]
-duration = 0.25
-count = 2
-batch = 2
-steps = 2
-sampler = "ddim"
-
-[[sound]]
-prompt = "a dog barking"
-catid = "ANMLDog"
-fxname = "Dog Bark"
-seed = 10
-
-[[sound]]
-name = "rain"
-prompt = "heavy rain"
-catid = "RAIN"
-fxname = "Rain Heavy"
-count = 1
-"""
+PACK = pack_toml(
+    "OSC Test",
+    "OSC",
+    {"duration": 0.25, "count": 2, "batch": 2, "steps": 2, "sampler": "ddim"},
+    [DOG | {"seed": 10}, {"name": "rain"} | RAIN | {"count": 1}],
+    designer="Tester",
+)
 
 
 def test_preset_round_trip(client, tmp_path, out_dir):
-    pack = tmp_path / "osc_pack.toml"
-    pack.write_text(PACK)
+    pack = write_pack(tmp_path, PACK, stem="osc_pack")
     address, args = client.request("/sfxgen/preset", "p1", str(pack), timeout=30)
     assert address == "/sfxgen/done", args
     files = [Path(f) for f in args[1:]]
