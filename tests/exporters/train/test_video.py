@@ -16,6 +16,7 @@ from exporters.train.config import config_from_dict
 from exporters.train.data import scan_video_folder
 from exporters.train.loop import train
 from exporters.train.recipes import prepare
+from tests.exporters.train.conftest import TINY_DENOISER_MODEL
 from tests.exporters.train.fake_video import SCENES, make_video_folder
 
 _guard()
@@ -58,18 +59,7 @@ def _config(videos: Path, clip_dir: Path, condition: str, steps: int = 6):
     return config_from_dict(
         {
             "task": "denoiser",
-            "model": {
-                "type": "denoiser_1d",
-                "config": {
-                    "n_mels": 80,
-                    "cond_dim": 16,
-                    "channels": 16,
-                    "channel_mults": [1, 2],
-                    "num_res_blocks": 1,
-                    "norm_groups": 8,
-                    "attention": False,
-                },
-            },
+            "model": TINY_DENOISER_MODEL,
             "data": {"kind": "video_folder", "path": str(videos), "frames_per_video": 3, "valid_split": ""},
             "encoder": _clip(clip_dir),
             "denoiser": {"condition": condition, "crop_frames": 32},
