@@ -26,13 +26,11 @@ from torch import nn
 from exporters import parity as par
 from exporters.checkpoint import Checkpoint, CheckpointError, build_component, load_checkpoint
 from exporters.configs import spec_of
+from exporters.onnx_io import graph_spec, make_variant, onnx_export
 from sfxgen import bundle as sb
 from sfxgen.configs import MelConfig
 
 log = logging.getLogger(__name__)
-
-OPSET = 17
-PRECISIONS = ("fp32", "fp16", "int8")
 
 
 class ExportError(RuntimeError):
@@ -57,23 +55,8 @@ QueryExporter = Callable[[Path], QueryExport]  # writes the encoder graph(s) + t
 
 
 def _onnx_export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str], dyn: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
-        torch.onnx.export(
-            module.eval(),
-            args,
-            str(path),
-            input_names=inputs,
-            output_names=outputs,
-            dynamic_axes=dyn,
-            opset_version=OPSET,
-            dynamo=False,  # TorchScript exporter: 5-10x faster here, same accuracy
-            do_constant_folding=True,
-        )
-
-
-def _graph_spec(path: Path, inputs: list[sb.TensorSpec], outputs: list[sb.TensorSpec], config: dict) -> sb.GraphSpec:
-    return sb.GraphSpec(path.name, sb.sha256_file(path), tuple(inputs), tuple(outputs), config)
+        onnx_export(module, args, path, inputs, outputs, dyn)
 
 
 def export_denoiser(model: nn.Module, path: str | Path) -> sb.GraphSpec:
@@ -92,7 +75,7 @@ def export_denoiser(model: nn.Module, path: str | Path) -> sb.GraphSpec:
         T("cond_mask", "float32", ("batch",)),
     ]
     outputs = [T("out", "float32", ("batch", cfg.n_mels, "frames"))]
-    return _graph_spec(path, inputs, outputs, {**spec_of(model), "frames_multiple": cfg.frames_multiple})
+    return graph_spec(path, inputs, outputs, {**spec_of(model), "frames_multiple": cfg.frames_multiple})
 
 
 def export_vocoder(model: nn.Module, path: str | Path) -> sb.GraphSpec:
@@ -103,7 +86,7 @@ def export_vocoder(model: nn.Module, path: str | Path) -> sb.GraphSpec:
     F = cfg.n_fft // 2 + 1
     T = sb.TensorSpec
     outputs = [T("spec_real", "float32", ("batch", F, "frames")), T("spec_imag", "float32", ("batch", F, "frames"))]
-    return _graph_spec(path, [T("mel", "float32", ("batch", cfg.n_mels, "frames"))], outputs, spec_of(model))
+    return graph_spec(path, [T("mel", "float32", ("batch", cfg.n_mels, "frames"))], outputs, spec_of(model))
 
 
 def export_prior(model: nn.Module, path: str | Path) -> sb.GraphSpec:
@@ -129,24 +112,7 @@ def export_prior(model: nn.Module, path: str | Path) -> sb.GraphSpec:
         T("text_tokens", "float32", ("batch", "tokens", cfg.token_dim)),
         T("cond_mask", "float32", ("batch",)),
     ]
-    return _graph_spec(path, inputs, [T("out", "float32", ("batch", E))], spec_of(model))
-
-
-def make_variant(fp32_path: Path, precision: str, out_path: Path) -> Path:
-    """fp16 (float32 I/O kept) or int8 (onnxruntime dynamic quantisation, weights only) copy of a graph."""
-    import onnx
-
-    if precision == "fp16":
-        from onnxruntime.transformers.float16 import convert_float_to_float16
-
-        onnx.save(convert_float_to_float16(onnx.load(str(fp32_path)), keep_io_types=True), str(out_path))
-    elif precision == "int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(str(fp32_path), str(out_path), weight_type=QuantType.QInt8)
-    else:
-        raise ValueError(f"unknown precision {precision!r}; use one of {PRECISIONS}")
-    return out_path
+    return graph_spec(path, inputs, [T("out", "float32", ("batch", E))], spec_of(model))
 
 
 def choose_precision(

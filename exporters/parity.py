@@ -16,6 +16,7 @@ from torch import nn
 
 from exporters.configs import DiffusionConfig
 from exporters.diffusion import numpy_model_fn
+from exporters.onnx_io import ort_session
 from sfxgen import mel as np_mel
 from sfxgen import samplers
 from sfxgen.configs import MelConfig
@@ -42,17 +43,6 @@ class ParityReport:
 
     def to_json(self) -> dict:
         return {**dataclasses.asdict(self), "ok": self.ok}
-
-
-def ort_session(path: str | Path, num_threads: int = 1):
-    """A CPU onnxruntime session pinned to ``num_threads`` (the machines here have 2 shared cores)."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = num_threads
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def onnx_model_fn(session, context: dict[str, np.ndarray]) -> samplers.ModelFn:

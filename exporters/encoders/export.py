@@ -24,12 +24,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from sfxgen.bundle import GraphSpec, TensorSpec, sha256_file
+from exporters.onnx_io import PRECISIONS, graph_spec, make_variant, onnx_export, ort_session
+from sfxgen.bundle import GraphSpec, TensorSpec
 
 logger = logging.getLogger(__name__)
-
-OPSET = 17
-PRECISIONS = ("fp32", "fp16", "int8")
 
 
 class ParityError(RuntimeError):
@@ -44,16 +42,6 @@ class VariantReport:
     bytes: int  # file size
     min_cosine: float  # worst-case cosine of the embedding vs fp32 over the parity feeds
     max_abs: float  # max abs difference of the embedding vs fp32
-
-
-def ort_session(path: str | Path, num_threads: int = 1):
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = num_threads
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def _run_torch(module: torch.nn.Module, feeds: Mapping[str, np.ndarray], names: list[str]) -> list[np.ndarray]:
@@ -74,41 +62,13 @@ def _torch_export(
     args = tuple(torch.from_numpy(feeds[n]) for n in input_names)
     # grad enabled: nn.MultiheadAttention otherwise takes its fused fast path, which ONNX cannot export
     with torch.inference_mode(False), torch.enable_grad():
-        torch.onnx.export(
-            module,
-            args,
-            str(path),
-            input_names=input_names,
-            output_names=output_names,
-            dynamic_axes=dynamic_axes,
-            opset_version=OPSET,
-            dynamo=False,  # the TorchScript exporter: 5-10x faster to export here, same accuracy
-            do_constant_folding=True,
-        )
+        onnx_export(module, args, path, input_names, output_names, dynamic_axes)
 
 
 def _cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a.reshape(len(a), -1).astype(np.float64)
     b = b.reshape(len(b), -1).astype(np.float64)
     return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12)
-
-
-def make_variant(fp32_path: Path, precision: str, out_path: Path) -> Path:
-    """Write the fp16 (weights and compute, float32 I/O kept) or int8 (dynamic, weights only) variant."""
-    import onnx
-
-    if precision == "fp16":
-        from onnxruntime.transformers.float16 import convert_float_to_float16
-
-        model = convert_float_to_float16(onnx.load(str(fp32_path)), keep_io_types=True)
-        onnx.save(model, str(out_path))
-    elif precision == "int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(str(fp32_path), str(out_path), weight_type=QuantType.QInt8)
-    else:
-        raise ValueError(f"unknown precision {precision!r}; use one of {PRECISIONS}")
-    return out_path
 
 
 def measure_variants(
@@ -128,16 +88,6 @@ def measure_variants(
             reports.append(VariantReport(p, path.stat().st_size, cos, mad))
             logger.info("variant %s: %.1f MB, min cosine %.6f", p, path.stat().st_size / 1e6, cos)
     return reports
-
-
-def _spec(path: Path, input_specs, output_specs, config: dict[str, Any]) -> GraphSpec:
-    return GraphSpec(
-        file=path.name,
-        sha256=sha256_file(path),
-        inputs=tuple(input_specs),
-        outputs=tuple(output_specs),
-        config=config,
-    )
 
 
 def _export_checked(
@@ -223,7 +173,7 @@ def export_text_encoder(
     path, reports, kept = _choose_precision(path, precision, parity_feeds or [feeds], "text_embed", min_cosine)
     embed, tokens = _run_torch(module, feeds, input_names)
     L = feeds["input_ids"].shape[1]
-    spec = _spec(
+    spec = graph_spec(
         path,
         [TensorSpec(n, "int64", ("batch", L)) for n in input_names],
         [
@@ -254,7 +204,7 @@ def export_image_encoder(
     path, reports, kept = _choose_precision(path, precision, [feeds], "image_embed", min_cosine)
     (embed,) = _run_torch(module, feeds, ["pixel_values"])
     _, c, h, w = feeds["pixel_values"].shape
-    spec = _spec(
+    spec = graph_spec(
         path,
         [TensorSpec("pixel_values", "float32", ("batch", c, h, w))],
         [TensorSpec("image_embed", "float32", ("batch", int(embed.shape[1])))],

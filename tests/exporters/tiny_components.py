@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from exporters.configs import Denoiser1DConfig, DiffusionConfig, VocosConfig, build, make_spec
-from exporters.export import QueryExport, _graph_spec, _onnx_export
+from exporters.export import QueryExport, _onnx_export
+from exporters.onnx_io import graph_spec
 from sfxgen import bundle as sb
 from sfxgen.configs import MelConfig, Prediction, ScheduleConfig
 from tests.helpers.tiny_bundle import write_wordpiece_tokenizer
@@ -56,7 +57,7 @@ def tiny_query_exporter(out_dir: Path) -> QueryExport:
     ids = torch.randint(0, VOCAB, (2, L))
     _onnx_export(TinyTextEncoder(), (ids,), path, ["input_ids"], ["text_embed", "text_tokens"], dyn)
     T = sb.TensorSpec
-    spec = _graph_spec(
+    spec = graph_spec(
         path,
         [T("input_ids", "int64", ("batch", L))],
         [T("text_embed", "float32", ("batch", E)), T("text_tokens", "float32", ("batch", L, W))],
