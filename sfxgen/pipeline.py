@@ -17,7 +17,6 @@ regeneration replays the whole batch.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import math
 import os
@@ -31,7 +30,7 @@ import numpy as np
 
 import sfxgen
 from sfxgen import samplers
-from sfxgen.bundle import Bundle, GraphRole
+from sfxgen.bundle import Bundle, GraphRole, sha256_file
 from sfxgen.errors import Cancelled, RequestError
 from sfxgen.finishing import FinishedAudio, finish
 from sfxgen.mel import denormalize
@@ -112,14 +111,6 @@ def slugify(text: str, max_len: int = 40) -> str:
     return slug or "sound"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _check_image(path: Path) -> str:
     """sha256 of a readable, decodable image file; RequestError otherwise."""
     if not path.exists():
@@ -127,7 +118,7 @@ def _check_image(path: Path) -> str:
     if not path.is_file():
         raise RequestError(f"image {path} is not a file")
     try:
-        digest = _sha256(path)
+        digest = sha256_file(path)
     except OSError as exc:
         raise RequestError(f"image {path} cannot be read ({exc.strerror}); check its permissions") from exc
     try:

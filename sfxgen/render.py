@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import hashlib
 import logging
 import shutil
 import time
@@ -33,6 +32,7 @@ import numpy as np
 import soundfile as sf
 
 from sfxgen import __version__
+from sfxgen.bundle import sha256_file
 from sfxgen.contact_sheet import write_contact_sheet
 from sfxgen.finishing import FinishedAudio, measure
 from sfxgen.manifest import (
@@ -222,14 +222,6 @@ def build_request(pack: Pack, batch: Batch, staging: Path) -> Any:
         file_stems=tuple(f"b{batch.index:05d}_{t:04d}" for t in batch.takes),
         overwrite=True,
     )
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _db_or_none(v: float | None) -> float | None:

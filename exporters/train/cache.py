@@ -32,6 +32,7 @@ from exporters.train.augment import resample_factor
 from exporters.train.data import Clip, DataError
 from exporters.train.encoders import QueryEncoder
 from exporters.train.media import MediaError, load_audio, load_image, resample, video_duration, video_frames
+from sfxgen.bundle import sha256_file
 from sfxgen.configs import MelConfig, to_dict
 from sfxgen.mel import log_mel, normalize
 
@@ -105,14 +106,6 @@ class CacheReport:
         if len(self.skipped) > 50:
             lines.append(f"  ... and {len(self.skipped) - 50} more (see index.json)")
         return "\n".join(lines)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _atomic_savez(path: Path, **arrays: Any) -> None:
