@@ -47,6 +47,7 @@ from sfxgen.request import (
     GenerateRequest,
     QueryMode,
     is_finite_number,
+    slugify,
 )
 from sfxgen.schedule import make_schedule, spaced_timesteps
 from sfxgen.sessions import make_session, session_provider
@@ -104,11 +105,6 @@ def frames_for(num_samples: int, bundle: Bundle) -> int:
     frames = 1 + math.ceil(num_samples / hop)  # (frames - 1) * hop >= num_samples
     k = frames_multiple(bundle)
     return k * math.ceil(frames / k)
-
-
-def slugify(text: str, max_len: int = 40) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:max_len].strip("_")
-    return slug or "sound"
 
 
 def _check_image(path: Path) -> str:

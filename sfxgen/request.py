@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import re
 from pathlib import Path
 
 from sfxgen.finishing import FinishSpec
@@ -55,3 +56,9 @@ class GenerateRequest:
 
 def is_finite_number(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def slugify(text: str, max_len: int = 40) -> str:
+    """File-name-safe short form of a prompt (the ``<slug>`` of default file stems); never empty."""
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:max_len].strip("_")
+    return slug or "sound"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfxgen.request import slugify
 from ui import media
 
 SAMPLERS = ("dpmpp_2m", "ddim", "ddpm")
 MAX_UI_SEED = 2**31 - 1
-
-
-def slug(text: str, limit: int = 40) -> str:
-    """File-name-safe short form of a prompt."""
-    s = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    return (s[:limit].rstrip("_") or "sound") if s else "sound"
 
 
 class DropZone(QLabel):
@@ -285,7 +279,7 @@ class ControlPanel(QFrame):
 
 def file_stems(out_dir: Path, prompt: str, seeds: list[int]) -> tuple[str, ...]:
     """``<slug>_s<seed>`` per seed, with a ``_2``, ``_3`` ... suffix where a file of that name exists."""
-    base = slug(prompt or "image")
+    base = slugify(prompt or "image")
     stems = []
     for s in seeds:
         stem, k = f"{base}_s{s}", 1
