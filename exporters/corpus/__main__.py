@@ -11,15 +11,22 @@ from pathlib import Path
 DEFAULT_CACHE = Path.home() / ".cache" / "sfxgen" / "corpus"
 
 
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``build`` (shared by ``python -m exporters.corpus`` and ``sfxgen corpus``)."""
+    parser.add_argument("out_dir", type=Path, help="corpus folder (audio/, manifest.jsonl, report.json)")
+    parser.add_argument(
+        "--cache", type=Path, default=DEFAULT_CACHE, help="where .deb files are downloaded and unpacked"
+    )
+    parser.add_argument("--sample-rate", type=int, default=24000, help="output sample rate in Hz")
+    parser.add_argument("--packages", nargs="+", default=None, help="only these source packages (default: all)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point (the ``sfxgen corpus`` CLI dispatches here)."""
     parser = argparse.ArgumentParser(prog="python -m exporters.corpus", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="fetch packages and build (or resume) the corpus")
-    build.add_argument("out_dir", type=Path, help="corpus folder (audio/, manifest.jsonl, report.json)")
-    build.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where .deb files are downloaded and unpacked")
-    build.add_argument("--sample-rate", type=int, default=24000, help="output sample rate in Hz")
-    build.add_argument("--packages", nargs="+", default=None, help="only these source packages (default: all)")
+    add_build_arguments(build)
     build.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
     logging.basicConfig(
