@@ -27,7 +27,7 @@ class ClassifierConfig:
     """Training settings of the evaluation classifier."""
 
     widths: tuple[int, ...] = (16, 32, 64, 128)  # conv block widths; each block halves mel and time
-    embed_dim: int = 128  # penultimate embedding used for Fréchet distances
+    embed_dim: int = 64  # penultimate embedding for Fréchet distances (< ~120 real test clips: full-rank covariance)
     crop_frames: int = 128  # training crop (about 1.4 s at 24 kHz / hop 256)
     batch_size: int = 32
     steps: int = 2000  # optimiser steps (about 4 min on one core)
