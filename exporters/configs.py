@@ -23,6 +23,7 @@ class Denoiser1DConfig:
 
     n_mels: int = 80  # M: input/output channels
     cond_dim: int = 384  # E: query embedding size (384 MiniLM, 768 CLIP ViT-L/14)
+    cond_scale: float = 1.0  # condition multiplier before its MLP; sqrt(cond_dim) for unit-norm embeddings
     channels: int = 96  # base width C of the first level (96: ~0.33 s per CPU training step, see tests)
     channel_mults: tuple[int, ...] = (1, 2, 2)  # width multiplier per level; T halves between levels
     num_res_blocks: int = 2  # residual blocks per level (down path; up path has one more)
@@ -54,6 +55,7 @@ class UNet2DConfig:
 
     n_mels: int = 64  # M: height of the input plane (must be a multiple of frames_multiple)
     cond_dim: int = 384  # E: query embedding size
+    cond_scale: float = 1.0  # condition multiplier before its MLP; sqrt(cond_dim) for unit-norm embeddings
     channels: int = 32  # base width
     channel_mults: tuple[int, ...] = (1, 2, 2, 4)  # per level; H and W halve between levels
     num_res_blocks: int = 2  # residual blocks per level

@@ -64,7 +64,7 @@ class Denoiser1D(nn.Module):
         self.config = c = config
         emb_dim = c.channels * c.time_embed_mult
         g, k, p = c.norm_groups, c.kernel_size, c.dropout
-        self.embed = TimeCondEmbedding(c.channels, emb_dim, c.cond_dim)
+        self.embed = TimeCondEmbedding(c.channels, emb_dim, c.cond_dim, c.cond_scale)
         self.conv_in = nn.Conv1d(c.n_mels, c.channels, 3, padding=1)
 
         self.down = nn.ModuleList()

@@ -39,17 +39,26 @@ class NullCondition(nn.Module):
 
 
 class TimeCondEmbedding(nn.Module):
-    """emb = MLP(sinusoid(t)) + MLP(cond or null): (B,), (B, E), (B,) -> (B, D)."""
+    """emb = MLP(sinusoid(t)) + MLP(cond_scale * (cond or null)): (B,), (B, E), (B,) -> (B, D).
 
-    def __init__(self, base: int, emb_dim: int, cond_dim: int) -> None:
+    ``cond_scale`` = sqrt(E) turns an L2-normalised embedding (entries ~ 1/sqrt(E)) into unit-variance
+    entries, like the class embedding of improved-diffusion; at 1.0 the condition's contribution starts
+    ~20x below the time embedding's and the model learned to ignore it (measured on the default model).
+    """
+
+    def __init__(self, base: int, emb_dim: int, cond_dim: int, cond_scale: float = 1.0) -> None:
         super().__init__()
         self.base = base
+        self.cond_scale = float(cond_scale)
         self.time_mlp = nn.Sequential(nn.Linear(base, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
         self.null = NullCondition(cond_dim)
         self.cond_mlp = nn.Sequential(nn.Linear(cond_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
 
     def forward(self, t: torch.Tensor, cond: torch.Tensor, cond_mask: torch.Tensor) -> torch.Tensor:
-        return self.time_mlp(timestep_embedding(t, self.base)) + self.cond_mlp(self.null(cond, cond_mask))
+        cond = self.null(cond, cond_mask)  # (B, E)
+        if self.cond_scale != 1.0:
+            cond = cond * self.cond_scale
+        return self.time_mlp(timestep_embedding(t, self.base)) + self.cond_mlp(cond)
 
 
 class SelfAttention(nn.Module):

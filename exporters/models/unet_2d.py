@@ -73,7 +73,7 @@ class UNet2D(nn.Module):
         self.config = c = config
         emb_dim = c.channels * c.time_embed_mult
         g, p = c.norm_groups, c.dropout
-        self.embed = TimeCondEmbedding(c.channels, emb_dim, c.cond_dim)
+        self.embed = TimeCondEmbedding(c.channels, emb_dim, c.cond_dim, c.cond_scale)
         self.conv_in = nn.Conv2d(1, c.channels, 3, padding=1)
         self.down = nn.ModuleList()
         skips, ch = [c.channels], c.channels

@@ -1,0 +1,37 @@
+import torch
+
+from exporters.checkpoint import build_component, load_checkpoint, make_checkpoint, save_checkpoint
+from exporters.train.warm_start import main, rescale_condition
+from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, perturb, tiny
+
+
+def _inputs():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, DENOISER.n_mels, 16, generator=g)
+    cond = torch.nn.functional.normalize(torch.randn(3, DENOISER.cond_dim, generator=g), dim=-1)
+    return x, torch.tensor([3, 50, 97]), cond, torch.tensor([1.0, 0.0, 1.0])
+
+
+def test_rescaled_condition_keeps_the_function_and_records_the_scale(tmp_path):
+    model = perturb(tiny("denoiser_1d", DENOISER)).eval()
+    ckpt = make_checkpoint({"denoiser": model}, mel=MEL, diffusion=DIFFUSION, step=123)
+    save_checkpoint(tmp_path / "a.pt", ckpt)
+    assert main([str(tmp_path / "a.pt"), str(tmp_path / "b.pt"), "--cond-scale", "4.0"]) == 0
+    new = load_checkpoint(tmp_path / "b.pt")
+    assert new.components["denoiser"].spec["config"]["cond_scale"] == 4.0
+    assert new.meta["warm_start"] == {"from_step": 123, "cond_scale": [1.0, 4.0]}
+    a, b = build_component(load_checkpoint(tmp_path / "a.pt"), "denoiser"), build_component(new, "denoiser")
+    assert b.embed.cond_scale == 4.0
+    with torch.no_grad():
+        torch.testing.assert_close(a(*_inputs()), b(*_inputs()), atol=1e-5, rtol=1e-5)
+
+
+def test_rescale_refuses_a_non_positive_scale():
+    model = tiny("denoiser_1d", DENOISER)
+    ckpt = make_checkpoint({"denoiser": model}, mel=MEL, diffusion=DIFFUSION)
+    try:
+        rescale_condition(ckpt, 0.0)
+    except ValueError as exc:
+        assert "positive" in str(exc)
+    else:
+        raise AssertionError("expected ValueError")
