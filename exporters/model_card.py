@@ -52,8 +52,11 @@ def _run_facts(run_dir: Path) -> dict[str, Any]:
     }
 
 
-def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path | None = None) -> dict[str, Any]:
-    """Collect sources, licences, categories and training facts into one JSON-ready dict."""
+def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path | None = None, history: str = "") -> dict[str, Any]:
+    """Collect sources, licences, categories and training facts into one JSON-ready dict.
+
+    ``history`` describes earlier runs the denoiser was warm-started from (their logs are not read).
+    """
     report = json.loads((corpus / "report.json").read_text())
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines() if line.strip()]
     train = [r for r in rows if r["split"] == "train"]
@@ -77,6 +80,7 @@ def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path | None = None
         "denoiser": {
             "recipe": "text-conditioned mel diffusion (CLIP-TTA / CLIPSynth-Text baseline) with MiniLM captions",
             **_run_facts(denoiser_run),
+            "history": history,
             "hardware": "CPU only (2-core shared VM)",
             "training_data": json.loads(run_card.read_text()) if run_card.is_file() else None,
         },
@@ -100,7 +104,7 @@ def to_markdown(card: dict[str, Any]) -> str:
         *[f"- {k}: {n}" for k, n in c["licence_per_package"].items()],
         "",
         f"Denoiser: {d['model']['type']} {d['model']['config']}, {d['steps']} steps (final batch size "
-        f"{d['batch_size']}), final loss {d['final_loss']:.3f}, trained on {d['hardware']}.",
+        f"{d['batch_size']}), final loss {d['final_loss']:.3f}, trained on {d['hardware']}. {d['history']}",
         "Vocoder: Griffin-Lim (numpy, 32 iterations)."
         if v == "griffin_lim"
         else f"Vocoder: {v['model']['type']} {v['model']['config']}, {v['steps']} steps.",
@@ -119,10 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--denoiser-run", type=Path, required=True)
     parser.add_argument("--vocoder-run", type=Path, default=None, help="omit when the bundle uses Griffin-Lim")
+    parser.add_argument("--history", default="", help="earlier runs this one was warm-started from, in words")
     parser.add_argument("--out", type=Path, required=True, help="card JSON; a .md beside it is written too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    card = build_card(args.corpus, args.denoiser_run, args.vocoder_run)
+    card = build_card(args.corpus, args.denoiser_run, args.vocoder_run, args.history)
     args.out.write_text(json.dumps(card, indent=2))
     args.out.with_suffix(".md").write_text(to_markdown(card))
     log.info("wrote %s and %s", args.out, args.out.with_suffix(".md"))
