@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 class EvalConfig:
     """What `sfxgen eval` measures and how much of it."""
 
-    guidances: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0)  # CFG w swept for the relevance/FD plot
+    guidances: tuple[float, ...] = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)  # CFG w swept for the relevance/FD plot
     clips_per_prompt: int = 4  # generated variations per test category and w
     duration: float = 2.0  # seconds per generated clip
     steps: int | None = None  # sampler steps (None: bundle default)
