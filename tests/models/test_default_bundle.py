@@ -1,0 +1,55 @@
+"""The shipped default bundle: valid, within its size budget, carded, and it generates reproducibly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from sfxgen.bundle import GraphRole, load_bundle
+
+DEFAULT = Path(__file__).resolve().parents[2] / "models" / "default"
+BUDGET_BYTES = 150 * 1024 * 1024  # all committed model files together
+
+
+def test_default_bundle_loads_with_checksums_and_fits_the_budget():
+    bundle = load_bundle(DEFAULT)  # verifies every sha256
+    total = sum(p.stat().st_size for p in DEFAULT.rglob("*") if p.is_file())
+    assert total <= BUDGET_BYTES, f"models/default is {total / 2**20:.1f} MiB, budget 150 MiB"
+    assert bundle.has(GraphRole.TEXT_ENCODER) and bundle.has(GraphRole.DENOISER)
+    assert bundle.query.kind.value == "minilm"
+
+
+def test_default_bundle_carries_its_licence_and_model_card():
+    bundle = load_bundle(DEFAULT, verify_checksums=False)
+    card = bundle.data_card
+    assert bundle.license
+    assert card["corpus"]["clips"] > 1000 and len(card["corpus"]["categories"]) > 50
+    assert card["corpus"]["licences"] and card["limitations"]
+    assert card["denoiser"]["steps"] > 0
+    assert (DEFAULT / "DATA_CARD.md").read_text().startswith("# sfxgen default model")
+    json.dumps(card)
+
+
+def test_default_bundle_generates_and_regenerates_bit_identically(tmp_path):
+    from sfxgen.engine import Engine
+    from sfxgen.pipeline import Pipeline
+    from sfxgen.regenerate import regenerate
+    from sfxgen.request import GenerateRequest
+    from sfxgen.sessions import choose_providers
+
+    with Engine(DEFAULT, num_threads=1) as engine:
+        result = engine.generate(
+            GenerateRequest(prompt="a dog barking", duration=1.0, variations=2, seed=11, steps=8, out_dir=tmp_path)
+        )
+        assert len(result.files) == 2
+        for f in result.files:
+            audio, sr = sf.read(f)
+            assert sr == 48000 and len(audio) == 48000
+            peak = np.max(np.abs(audio))
+            assert 0.8 < peak <= 10 ** (-1 / 20) + 1e-4  # peak-normalised to -1 dBFS, never clipped
+    pipeline = Pipeline(load_bundle(DEFAULT), choose_providers("cpu"), num_threads=1)
+    again = regenerate(pipeline, result.files[1], out_dir=tmp_path / "again")
+    assert again.identical and again.max_abs_diff == 0.0
