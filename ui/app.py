@@ -53,17 +53,20 @@ def create_window(bundle: Path | None, out: Path | None, history: Path | None, t
 def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
+    from ui.gc_guard import MainThreadGC
     from ui.theme import apply_dark_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("sfxgen")
     app.setOrganizationName("sfxgen")
     apply_dark_theme(app)
+    gc_guard = MainThreadGC(app)  # collections only on this thread, never on the engine worker's
     window = create_window(args.bundle, args.out, args.history, args.threads)
     window.show()
     code = app.exec()
     window.controller.shutdown()
     window.history.close()
+    gc_guard.stop()
     return int(code)
 
 

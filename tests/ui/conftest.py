@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
@@ -29,10 +30,20 @@ def no_portaudio():
 
 @pytest.fixture(scope="session")
 def themed_app(qapp):
+    from ui.gc_guard import MainThreadGC
     from ui.theme import apply_dark_theme
 
     apply_dark_theme(qapp)
-    return qapp
+    guard = MainThreadGC(qapp)  # as the app does: no collection on the engine worker's thread
+    yield qapp
+    guard.stop()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_main_thread():
+    """Free each test's Qt garbage on the GUI thread before the next test starts worker threads."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
