@@ -101,6 +101,7 @@ def fetch_package(name: str, cache_dir: Path) -> Path:
         raise FileNotFoundError(f"apt-get download {name} produced no .deb in {debs}")
     log.info("unpacking %s", found[-1].name)
     shutil.rmtree(root, ignore_errors=True)
+    root.parent.mkdir(parents=True, exist_ok=True)  # dpkg -x creates the target, not its parents
     subprocess.run(["dpkg", "-x", str(found[-1]), str(root)], check=True)
     stamp.touch()
     return root

@@ -82,3 +82,31 @@ def test_tiny_build_end_to_end(tmp_path: Path) -> None:
     again = build_corpus(out, cache, sample_rate=SR_OUT, packages=["lugaru-data", "ufoai-sound"])
     assert again == report and (out / "manifest.jsonl").read_text() == before
     assert stamp == {p: p.stat().st_mtime_ns for p in (out / ".work/audio").iterdir()}
+
+
+def test_fetch_package_unpacks_a_cached_deb_into_a_fresh_cache(tmp_path: Path) -> None:
+    """A .deb already in debs/ is unpacked on a cache that has no extracted/ folder yet (fresh machine)."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from exporters.corpus.build import fetch_package
+
+    if shutil.which("dpkg-deb") is None:
+        pytest.skip("dpkg-deb not on this machine")
+    pkg = tmp_path / "pkg"
+    (pkg / "DEBIAN").mkdir(parents=True)
+    (pkg / "DEBIAN/control").write_text(
+        "Package: sfx-test\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n"
+    )
+    (pkg / "usr/share/sfx").mkdir(parents=True)
+    (pkg / "usr/share/sfx/a.txt").write_text("hello")
+    cache = tmp_path / "cache"
+    (cache / "debs").mkdir(parents=True)
+    subprocess.run(
+        ["dpkg-deb", "--build", str(pkg), str(cache / "debs/sfx-test_1.0_all.deb")], check=True, capture_output=True
+    )
+    root = fetch_package("sfx-test", cache)
+    assert (root / "usr/share/sfx/a.txt").read_text() == "hello"
+    assert fetch_package("sfx-test", cache) == root  # stamped: no second unpack
