@@ -1,0 +1,50 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from exporters.checkpoint import CheckpointError, build_component, load_checkpoint, make_checkpoint, save_checkpoint
+from exporters.export import export_bundle
+from exporters.import_bundle import checkpoint_from_bundle, main
+from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, perturb, tiny, tiny_query_exporter
+
+
+def _bundle(tmp_path: Path) -> tuple[torch.nn.Module, Path]:
+    model = perturb(tiny("denoiser_1d", DENOISER))  # non-zero output conv, as after training
+    ck = make_checkpoint({"denoiser": model}, mel=MEL, diffusion=DIFFUSION, ema={"denoiser": model}, step=7)
+    export_bundle(save_checkpoint(tmp_path / "model.pt", ck), tmp_path / "b", query_exporter=tiny_query_exporter)
+    return model, tmp_path / "b"
+
+
+def test_recovers_every_weight_of_the_exported_denoiser(tmp_path: Path) -> None:
+    model, bundle_dir = _bundle(tmp_path)
+    assert main([str(bundle_dir), str(tmp_path / "back.pt")]) == 0
+    ckpt = load_checkpoint(tmp_path / "back.pt")
+    assert ckpt.diffusion.prediction == DIFFUSION.prediction and ckpt.mel == MEL
+    back = build_component(ckpt, "denoiser", expect=ckpt.components["denoiser"].spec)
+    want = model.state_dict()
+    for name, value in back.state_dict().items():
+        np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=0, atol=1e-7, err_msg=name)
+
+
+def _edit_config(bundle_dir: Path, **changes) -> None:
+    manifest = json.loads((bundle_dir / "bundle.json").read_text())
+    manifest["graphs"]["denoiser"]["config"]["config"].update(changes)
+    (bundle_dir / "bundle.json").write_text(json.dumps(manifest))
+
+
+def test_a_graph_exported_from_another_architecture_is_refused(tmp_path: Path) -> None:
+    _, bundle_dir = _bundle(tmp_path)
+    _edit_config(bundle_dir, channels=24, norm_groups=4)
+    with pytest.raises(CheckpointError, match="parameters not found"):
+        checkpoint_from_bundle(bundle_dir)
+
+
+def test_weights_that_do_not_reproduce_the_graph_are_refused(tmp_path: Path) -> None:
+    """Same parameter shapes, another function (heads split differently): the output check catches it."""
+    _, bundle_dir = _bundle(tmp_path)
+    _edit_config(bundle_dir, num_heads=1)
+    with pytest.raises(CheckpointError, match="differ from the graph"):
+        checkpoint_from_bundle(bundle_dir)
