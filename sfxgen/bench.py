@@ -318,6 +318,15 @@ def format_table(r: dict[str, Any]) -> str:
     tv = r.get("onnxruntime_vs_torch", {})
     if "speedup" in tv:
         rows.append(("onnxruntime vs torch eager (denoiser)", f"{tv['speedup']:.2f}x"))
+        if "conv_s" in tv:
+            c = tv["conv_s"]
+            rows.append(
+                (
+                    "  convolutions: onnxruntime / torch",
+                    f"{1000 * c['onnxruntime']:.1f} / {1000 * c['torch_eager']:.1f} ms ({tv['conv_speedup']:.2f}x)",
+                )
+            )
+            rows.append(("  everything else", f"{tv['other_speedup']:.2f}x"))
     elif tv:
         rows.append(("onnxruntime vs torch eager", tv.get("status", "")))
     for tgt in r.get("targets", []):
