@@ -10,7 +10,9 @@ Steps:
   5. retrieval baseline (CLIPSynth's CLIPRetriever): the training clip nearest to the prompt by text
      embedding, scored the same way;
   6. vocoder: reconstruction error on held-out audio, neural vocoder vs Griffin-Lim;
-  7. table, JSON, and a PNG of relevance and Fréchet distance against w (CLIPSonic Fig. 3), with the
+  7. showcase: the README's prompts at the bundle's default settings (what `sfxgen generate` plays),
+     each clip classified, so "is it recognisable?" is answered per prompt, not only on average;
+  8. table, JSON, and a PNG of relevance and Fréchet distance against w (CLIPSonic Fig. 3), with the
      chosen default guidance.
 """
 
@@ -43,6 +45,16 @@ from sfxgen.configs import MelConfig
 log = logging.getLogger(__name__)
 
 
+SHOWCASE = (  # the prompts the README promises, with the category a listener should hear
+    ("dog barking", "dog_bark"),
+    ("footsteps on gravel", "footsteps_gravel"),
+    ("glass breaking", "glass_break"),
+    ("heavy rain", "rain"),
+    ("sword clash", "sword_clash"),
+    ("car engine idling", "car_engine"),
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class EvalConfig:
     """What `sfxgen eval` measures and how much of it."""
@@ -54,6 +66,8 @@ class EvalConfig:
     sampler: str | None = None  # sampler name (None: bundle default)
     seed: int = 1234  # base seed; category i uses seed + i * clips_per_prompt
     vocoder_clips: int = 200  # held-out clips for the vocoder comparison (all test clips when fewer)
+    showcase: tuple[tuple[str, str], ...] = SHOWCASE  # (prompt, the corpus category it should sound like)
+    showcase_clips: int = 8  # clips per showcase prompt (seeds 0..n-1, as `sfxgen generate -n`)
     classifier: ClassifierConfig = ClassifierConfig()
 
 
@@ -183,6 +197,8 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
     # 6. vocoder vs Griffin-Lim
     n_voc = config.vocoder_clips
     results["vocoder"] = _vocoder_scores(bundle, test_waves[:n_voc], test_labels[:n_voc], clf, real_emb)
+    # 7. showcase prompts
+    results["showcase"] = _showcase(bundle_dir, bundle, classes, clf, config)
     results["seconds"] = time.perf_counter() - t_start
     (out_dir / "eval.json").write_text(json.dumps(results, indent=2))
     plot(results, out_dir / "eval.png")
@@ -223,6 +239,54 @@ def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dic
         "top5": accuracy(logits, labels_arr, 5),
         "fd": frechet_distance(emb, real_emb),
     }
+
+
+def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalConfig) -> list[dict[str, Any]]:
+    """Per README prompt: how many clips the classifier assigns to the intended category (top-1 / top-3)."""
+    from collections import Counter
+
+    from sfxgen.engine import Engine
+    from sfxgen.request import GenerateRequest
+
+    out = []
+    mel, defaults = bundle.mel, bundle.defaults
+    with Engine(bundle_dir, num_threads=1) as engine, tempfile.TemporaryDirectory() as tmp:
+        for prompt, category in config.showcase:
+            if category not in classes:
+                log.info("showcase %r: category %r has no training clips; skipped", prompt, category)
+                continue
+            req = GenerateRequest(
+                prompt=prompt,
+                duration=defaults.duration,
+                variations=config.showcase_clips,
+                seed=0,
+                out_dir=Path(tmp),
+                overwrite=True,
+            )
+            mels = [features(load_wave(f, mel.sample_rate), mel) for f in engine.generate(req).files]
+            _, logits = embed_and_classify(clf, mels)  # (n, C)
+            top3 = np.argsort(-logits, axis=1)[:, :3]
+            heard = Counter(classes[i] for i in top3[:, 0])
+            out.append(
+                {
+                    "prompt": prompt,
+                    "category": category,
+                    "clips": len(mels),
+                    "top1": float(np.mean(top3[:, 0] == classes.index(category))),
+                    "top3": float(np.mean((top3 == classes.index(category)).any(axis=1))),
+                    "heard_as": heard.most_common(3),
+                    "guidance": defaults.guidance,
+                    "duration": defaults.duration,
+                }
+            )
+            log.info(
+                "showcase %r: top-1 %.2f top-3 %.2f (heard as %s)",
+                prompt,
+                out[-1]["top1"],
+                out[-1]["top3"],
+                heard.most_common(2),
+            )
+    return out
 
 
 def _vocoder_scores(bundle, waves: list[np.ndarray], labels: np.ndarray, clf, real_emb) -> dict[str, float | str]:
@@ -322,6 +386,17 @@ def format_table(results: dict[str, Any]) -> str:
             f"| {v['neural']} | {v['neural_logmel_l1']:.3f} | {v['neural_sc']:.3f} | {v['neural_top1']:.3f} "
             f"| {v['neural_fd']:.2f} |"
         )
+    shows = results.get("showcase", [])
+    if shows:
+        lines += [
+            "",
+            f"| README prompt ({shows[0]['clips']} clips, w = {shows[0]['guidance']:g}, {shows[0]['duration']:g} s) "
+            "| category | top-1 | top-3 | heard as (top-1 counts) |",
+            "|---|---|---|---|---|",
+        ]
+        for s in shows:
+            heard = ", ".join(f"{c} {n}" for c, n in s["heard_as"])
+            lines.append(f"| {s['prompt']} | {s['category']} | {s['top1']:.2f} | {s['top3']:.2f} | {heard} |")
     lines.append("")
     lines.append(f"chosen default guidance w = {results['chosen_guidance']:g}; eval took {results['seconds']:.0f} s")
     return "\n".join(lines)
