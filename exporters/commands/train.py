@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="global batch size (overrides [loop] batch_size)")
     parser.add_argument("--cache-dir", help="cache folder (default: RUN_DIR/cache); share it between runs")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt if it exists")
+    parser.add_argument(
+        "--init-from",
+        metavar="CKPT|BUNDLE",
+        help="start from these weights (a checkpoint, or a bundle folder such as models/default to fine-tune "
+        "the shipped model); overrides [loop] init_from",
+    )
     parser.add_argument("--cache-only", action="store_true", help="fill the cache and stop (run before torchrun)")
     parser.add_argument(
         "--cache-shard",
@@ -60,6 +66,15 @@ def run(args: argparse.Namespace) -> int:
         config = config.replace(loop=dataclasses.replace(config.loop, batch_size=args.batch_size))
     if args.cache_dir:
         config = config.replace(cache_dir=str(Path(args.cache_dir).resolve()))
+    init_bundle = None
+    if args.init_from:
+        init = Path(args.init_from).resolve()
+        if not init.exists():
+            log.error("--init-from %s: no such checkpoint or bundle folder", init)
+            return 2
+        if init.is_dir():  # a bundle: its denoiser's weights are recovered into RUN_DIR (exporters.import_bundle)
+            init_bundle, init = init, Path(args.out).resolve() / "init_from_bundle.pt"
+        config = config.replace(loop=dataclasses.replace(config.loop, init_from=str(init)))
     if not config.data.path:
         log.error("no dataset: pass --data DIR or set [data] path in the config")
         return 2
@@ -89,6 +104,18 @@ def run(args: argparse.Namespace) -> int:
             return 2
         return 0
     dist = init_distributed()
+    if init_bundle is not None:
+        from exporters.checkpoint import CheckpointError, save_checkpoint
+        from exporters.import_bundle import checkpoint_from_bundle
+        from sfxgen.bundle import BundleError
+
+        if dist.is_main and not Path(config.loop.init_from).is_file():
+            try:
+                save_checkpoint(config.loop.init_from, checkpoint_from_bundle(init_bundle))
+            except (BundleError, CheckpointError) as exc:
+                log.error("--init-from %s: %s", init_bundle, exc)
+                return 2
+        barrier()
     try:
         if not dist.is_main:
             barrier()  # rank 0 fills the cache first; the others then read it
@@ -101,9 +128,11 @@ def run(args: argparse.Namespace) -> int:
     if args.cache_only:
         log.info("cache ready for %d items", task.num_items())
         return 0
+    from exporters.checkpoint import CheckpointError
+
     try:
         summary = train(config, task, out, resume=args.resume)
-    except FileExistsError as exc:
+    except (FileExistsError, CheckpointError) as exc:
         log.error("%s", exc)
         return 2
     log.info("done: step %d, last loss %.5f", summary["step"], summary["loss"])

@@ -126,3 +126,48 @@ def test_sigterm_checkpoints_and_resume_continues(fake_corpus: Path, tmp_path: P
     argv = [str(cfg), "--data", str(fake_corpus), "--out", str(out), "--resume", "--steps", str(step + 2)]
     assert command.run(_args(*argv, "--no-progress")) == 0
     assert load_checkpoint(out / "last.pt").step == step + 2
+
+
+def test_cli_fine_tunes_from_a_bundle(fake_corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """--init-from BUNDLE recovers the shipped denoiser's weights and starts the run from them."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    from exporters.checkpoint import make_checkpoint, save_checkpoint
+    from exporters.configs import Denoiser1DConfig
+    from exporters.export import export_bundle
+    from sfxgen.configs import MelConfig
+    from tests.exporters.tiny_components import DIFFUSION, perturb, tiny, tiny_query_exporter
+
+    base = perturb(
+        tiny(
+            "denoiser_1d",
+            Denoiser1DConfig(
+                n_mels=80,
+                cond_dim=16,
+                channels=16,
+                channel_mults=(1, 2),
+                num_res_blocks=1,
+                norm_groups=8,
+                attention=False,
+            ),
+        )
+    )
+    ck = make_checkpoint({"denoiser": base}, mel=MelConfig(), diffusion=DIFFUSION, ema={"denoiser": base})
+    export_bundle(save_checkpoint(tmp_path / "base.pt", ck), tmp_path / "bundle", query_exporter=tiny_query_exporter)
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML.replace("steps = 4", "steps = 1"))
+    out = tmp_path / "run"
+    argv = [str(cfg), "--data", str(fake_corpus), "--out", str(out), "--no-progress", "--init-from"]
+    assert command.run(_args(*argv, str(tmp_path / "bundle"))) == 0
+    assert (out / "init_from_bundle.pt").is_file() and "initialised from" in caplog.text
+    tuned = load_checkpoint(out / "last.pt").components["denoiser"].ema  # EMA after 1 step: still the base
+    for name, value in base.state_dict().items():
+        assert torch.allclose(tuned[name], value, atol=1e-3), name
+    assert command.run(_args(*argv, str(tmp_path / "missing"))) == 2
+    assert "no such checkpoint or bundle folder" in caplog.text
+    other = TINY_TOML.replace("channels = 16", "channels = 24").replace("steps = 4", "steps = 1")
+    cfg.write_text(other)
+    argv[4] = str(tmp_path / "run2")
+    assert command.run(_args(*argv, str(tmp_path / "bundle"))) == 2  # another architecture: a clear refusal
+    assert "config mismatch" in caplog.text
