@@ -108,6 +108,38 @@ class VocosConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class MultiPeriodDiscriminatorConfig:
+    """HiFi-GAN multi-period discriminator (MPD): the wave folded by each period, (k x 1) 2-D convs."""
+
+    periods: tuple[int, ...] = (2, 3, 5, 7, 11)  # one sub-discriminator per period p (HiFi-GAN's primes)
+    channels: tuple[int, ...] = (32, 128, 512, 1024, 1024)  # widths of the convs; all but the last stride
+    kernel_size: int = 5  # k: temporal kernel of the (k x 1) convs (odd)
+    stride: int = 3  # temporal stride of every conv but the last
+    lrelu_slope: float = 0.1  # LeakyReLU slope after each conv
+
+    def __post_init__(self) -> None:
+        if not self.periods or min(self.periods) < 1:
+            raise ValueError("periods must be >= 1 and not empty")
+        if not self.channels:
+            raise ValueError("channels must not be empty")
+        if self.kernel_size % 2 != 1:
+            raise ValueError("kernel_size must be odd")
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiResolutionDiscriminatorConfig:
+    """UnivNet / Vocos multi-resolution discriminator (MRD): 2-D convs over STFT magnitudes."""
+
+    fft_sizes: tuple[int, ...] = (512, 1024, 2048)  # one sub-discriminator per n_fft (hop n_fft // 4, Hann n_fft)
+    channels: int = 64  # width of every conv (Vocos: 64)
+    lrelu_slope: float = 0.1  # LeakyReLU slope after each conv
+
+    def __post_init__(self) -> None:
+        if not self.fft_sizes or min(self.fft_sizes) < 16:
+            raise ValueError("fft_sizes must be >= 16 and not empty")
+
+
+@dataclasses.dataclass(frozen=True)
 class DiffusionConfig:
     """How a diffusion model is trained and sampled (stored beside its spec in a checkpoint)."""
 
@@ -137,6 +169,8 @@ REGISTRY: dict[str, tuple[type, str]] = {
     "unet_2d": (UNet2DConfig, "exporters.models.unet_2d:UNet2D"),
     "prior": (PriorConfig, "exporters.models.prior:DiffusionPrior"),
     "vocos": (VocosConfig, "exporters.models.vocoder:Vocos"),
+    "mpd": (MultiPeriodDiscriminatorConfig, "exporters.models.discriminators:MultiPeriodDiscriminator"),
+    "mrd": (MultiResolutionDiscriminatorConfig, "exporters.models.discriminators:MultiResolutionDiscriminator"),
 }
 
 

@@ -1,8 +1,15 @@
-"""Reconstruction losses for the vocoder: multi-resolution STFT (Yamamoto et al. 2020) and mel L1."""
+"""Vocoder losses: reconstruction (multi-resolution STFT, Yamamoto et al. 2020; mel L1) and adversarial.
+
+The adversarial losses follow Vocos (Siuzdak 2023): hinge losses (Lim & Ye 2017) and HiFi-GAN's
+feature matching, each averaged over the sub-discriminators of one discriminator (MPD or MRD).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from exporters.mel_torch import LogMel
@@ -46,3 +53,28 @@ class MelL1Loss(nn.Module):
 
     def forward(self, wave_hat: torch.Tensor, wave: torch.Tensor) -> torch.Tensor:
         return torch.mean(torch.abs(self.log_mel(wave_hat) - self.log_mel(wave)))
+
+
+def discriminator_hinge_loss(real: Sequence[torch.Tensor], fake: Sequence[torch.Tensor]) -> torch.Tensor:
+    """mean_k ( E[max(0, 1 - D_k(x))] + E[max(0, 1 + D_k(G(s)))] ) over sub-discriminators k (logits (B, N_k))."""
+    terms = [F.relu(1 - r).mean() + F.relu(1 + f).mean() for r, f in zip(real, fake, strict=True)]
+    return torch.stack(terms).mean()
+
+
+def generator_hinge_loss(fake: Sequence[torch.Tensor]) -> torch.Tensor:
+    """mean_k E[max(0, 1 - D_k(G(s)))] over sub-discriminators k (Vocos' generator hinge)."""
+    return torch.stack([F.relu(1 - f).mean() for f in fake]).mean()
+
+
+def feature_matching_loss(
+    real: Sequence[Sequence[torch.Tensor]], fake: Sequence[Sequence[torch.Tensor]]
+) -> torch.Tensor:
+    """HiFi-GAN eq. 4: mean_k sum_i E|D_k^i(x) - D_k^i(G(s))| over sub-discriminators k and their layers i.
+
+    The real feature maps are targets: no gradient flows into them.
+    """
+    terms = [
+        sum(torch.mean(torch.abs(r.detach() - f)) for r, f in zip(rs, fs, strict=True))
+        for rs, fs in zip(real, fake, strict=True)
+    ]
+    return torch.stack(terms).mean()
