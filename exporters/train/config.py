@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from exporters.configs import parse_spec
 from sfxgen.configs import ConfigError, MelConfig, ScheduleConfig, from_dict, to_dict
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -102,12 +103,27 @@ class DenoiserTaskConfig:
 
 @dataclasses.dataclass(frozen=True)
 class VocoderTaskConfig:
-    """Mel -> waveform vocoder trained on random segments."""
+    """Mel -> waveform vocoder trained on random segments, optionally against discriminators (GAN)."""
 
     segment_samples: int = 8192  # random waveform segment per item
     fft_sizes: tuple[int, ...] = (512, 1024, 2048)  # multi-resolution STFT loss sizes
     mel_weight: float = 45.0  # weight of the log-mel L1 term (HiFi-GAN's 45)
     stft_weight: float = 1.0  # weight of the multi-resolution STFT term
+    adversarial: bool = False  # train against the MPD + MRD discriminators (Vocos / HiFi-GAN); false: no GAN
+    disc_start_step: int = 0  # steps on the reconstruction losses alone before the GAN starts (Vocos: 0)
+    adv_weight: float = 1.0  # weight of the hinge generator loss
+    fm_weight: float = 1.0  # weight of the feature-matching loss
+    mrd_weight: float = 0.1  # MRD terms relative to the MPD's, in the D and G losses (Vocos' mrd_loss_coeff)
+    disc_lr: float = 2e-4  # discriminators' AdamW lr (warm-up, weight decay and clipping as in [optim])
+    disc_betas: tuple[float, float] = (0.8, 0.99)  # discriminators' AdamW betas (HiFi-GAN)
+    mpd: dict[str, Any] = dataclasses.field(default_factory=dict)  # MultiPeriodDiscriminatorConfig fields
+    mrd: dict[str, Any] = dataclasses.field(default_factory=dict)  # MultiResolutionDiscriminatorConfig fields
+
+    def __post_init__(self) -> None:
+        for name in ("mpd", "mrd"):  # unknown keys and bad values fail when the recipe is read
+            parse_spec({"type": name, "config": getattr(self, name)}, f"vocoder.{name}")
+        if self.disc_start_step < 0:
+            raise ValueError("disc_start_step must be >= 0")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,14 +2,18 @@
 
 One loop trains every recipe: a :class:`Task` owns the model, builds batches
 and computes the loss; the loop owns AdamW, warm-up, gradient clipping, EMA,
-checkpoints, logs, DDP and AMP.
+checkpoints, logs, DDP and AMP. A task with a ``discriminator`` (an
+:class:`AdversarialTask`, the GAN vocoder) gets a second AdamW for it and
+alternating updates as in HiFi-GAN: one generator forward, a discriminator step
+on its detached output, then a generator step against the updated discriminator.
 
 Determinism and exact resume: nothing random is carried from step to step.
 Step ``s`` draws its data order from ``(seed, epoch)`` permutations, its
 augmentation from ``(seed, s, position)`` generators and its noise / dropout
 from a torch generator seeded with ``(seed, s, rank)``. A checkpoint holds
-model, EMA, optimiser and step (and, for completeness, the python / numpy /
-torch global RNG states), so N straight steps and k steps + kill + resume to N
+model, EMA, optimiser and step (the discriminator and its optimiser in
+``train_state``; and, for completeness, the python / numpy / torch global RNG
+states), so N straight steps and k steps + kill + resume to N
 give bit-identical weights on the same machine.
 """
 
@@ -19,6 +23,7 @@ import contextlib
 import copy
 import csv
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -36,7 +41,7 @@ import torch
 from torch import nn
 
 from exporters.checkpoint import Checkpoint, load_checkpoint, load_into, make_checkpoint, save_checkpoint
-from exporters.train.config import TrainConfig, config_to_dict
+from exporters.train.config import OptimConfig, TrainConfig, config_to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +65,31 @@ class Task(Protocol):
     def checkpoint_fields(self) -> dict[str, Any]: ...  # mel, diffusion, query, meta (exporters.checkpoint)
 
     def diagnostics(self, ema_model: nn.Module, step: int, out_dir: Path) -> dict[str, float]: ...
+
+
+class AdversarialTask(Task, Protocol):
+    """A task whose model (the generator G) trains against a discriminator D when ``discriminator`` is set.
+
+    Each step: ``outputs = generate(G, batch)``; from ``disc_start_step`` on, one D update on
+    ``discriminator_loss(D, outputs)`` (G's outputs detached); then one G update on
+    ``generator_loss(D, outputs)``, with D None before the start (reconstruction losses alone).
+    """
+
+    discriminator: nn.Module | None  # training-only: weights and optimiser in train_state, never a component
+    disc_optim: OptimConfig  # D's AdamW: lr, betas, weight decay, warm-up, clipping (ema_decay unused)
+    disc_start_step: int  # first step (0-based) with D updates and adversarial generator losses
+
+    def generate(
+        self, model: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
+    ) -> dict[str, torch.Tensor]: ...
+
+    def discriminator_loss(
+        self, discriminator: nn.Module, outputs: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]: ...
+
+    def generator_loss(
+        self, discriminator: nn.Module | None, outputs: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]: ...
 
 
 @dataclasses.dataclass
@@ -147,14 +177,40 @@ def atomic_save(ckpt: Checkpoint, path: Path) -> None:
             os.unlink(tmp)
 
 
-def lr_at(step: int, config: TrainConfig) -> float:
+def lr_at(step: int, optim: OptimConfig) -> float:
     """Linear warm-up to optim.lr, then constant (the papers' AdamW at 1e-4)."""
-    warm = config.optim.warmup_steps
-    return config.optim.lr * min(1.0, (step + 1) / warm) if warm > 0 else config.optim.lr
+    warm = optim.warmup_steps
+    return optim.lr * min(1.0, (step + 1) / warm) if warm > 0 else optim.lr
+
+
+def _update(
+    loss: torch.Tensor,
+    opt: torch.optim.Optimizer,
+    module: nn.Module,
+    grad_clip: float,
+    scaler: torch.amp.GradScaler | None,
+) -> float:
+    """One optimiser step on loss: backward (scaled under fp16 AMP), clip; returns the grad norm (nan: no clip)."""
+    opt.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+    else:
+        loss.backward()
+    grad_norm = float(nn.utils.clip_grad_norm_(module.parameters(), grad_clip)) if grad_clip > 0 else math.nan
+    if scaler is not None:
+        scaler.step(opt)
+    else:
+        opt.step()
+    return grad_norm
 
 
 class CsvLog:
-    """Append-only CSV of training metrics; on resume rows past the checkpoint step are dropped."""
+    """Append-only CSV of training metrics; on resume rows past the checkpoint step are dropped.
+
+    A row with new keys (e.g. the discriminator's, once it starts) widens the header; earlier rows
+    leave those columns empty.
+    """
 
     def __init__(self, path: Path, resume_step: int) -> None:
         self.path = path
@@ -171,10 +227,17 @@ class CsvLog:
                     w.writerows(rows)
 
     def write(self, row: dict[str, Any]) -> None:
-        if self.fields is None:
-            self.fields = list(row.keys())
+        new = [k for k in row if k not in (self.fields or [])]
+        if new:
+            rows = []
+            if self.fields is not None:
+                with open(self.path, newline="") as fh:
+                    rows = list(csv.DictReader(fh))
+            self.fields = [*(self.fields or []), *new]
             with open(self.path, "w", newline="") as fh:
-                csv.DictWriter(fh, self.fields).writeheader()
+                w = csv.DictWriter(fh, self.fields)
+                w.writeheader()
+                w.writerows(rows)
         with open(self.path, "a", newline="") as fh:
             csv.DictWriter(fh, self.fields, extrasaction="ignore").writerow(row)
 
@@ -267,6 +330,13 @@ def train(
     opt = torch.optim.AdamW(
         model.parameters(), lr=config.optim.lr, betas=tuple(config.optim.betas), weight_decay=config.optim.weight_decay
     )
+    disc: nn.Module | None = getattr(task, "discriminator", None)
+    if disc is not None:
+        disc = disc.to(device)
+        d_optim: OptimConfig = task.disc_optim
+        opt_d = torch.optim.AdamW(
+            disc.parameters(), lr=d_optim.lr, betas=tuple(d_optim.betas), weight_decay=d_optim.weight_decay
+        )
     step = 0
     ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.is_file():
@@ -279,6 +349,14 @@ def train(
             ema.load_state_dict({"decay": ts["ema_decay"], "num_updates": ts["ema_updates"], "model": comp.ema})
         step = ckpt.step
         set_rng_state(ts["rng"])
+        if disc is not None:
+            if "discriminator" not in ts:
+                raise ValueError(
+                    f"{ckpt_path} was trained without a discriminator; to add the GAN, start a new run "
+                    "(another --out) with loop.init_from set to it"
+                )
+            disc.load_state_dict(ts["discriminator"])
+            opt_d.load_state_dict(ts["disc_optimizer"])
         logger.info("resumed %s at step %d", ckpt_path, step)
     elif ckpt_path.is_file() and not resume:
         raise FileExistsError(f"{ckpt_path} exists; pass --resume to continue it or choose another --out")
@@ -291,13 +369,16 @@ def train(
     if dist.is_main:
         (out_dir / "config.json").write_text(json.dumps(config_to_dict(config), indent=2))
     train_model: nn.Module = model
+    train_disc = disc
     if dist.world_size > 1:
-        train_model = nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
-        )
+        device_ids = [device.index] if device.type == "cuda" else None
+        train_model = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+        if disc is not None:
+            train_disc = nn.parallel.DistributedDataParallel(disc, device_ids=device_ids)
     use_amp = loop.amp and device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda") if use_amp and amp_dtype is torch.float16 else None
+    autocast = functools.partial(torch.autocast, device.type, dtype=amp_dtype, enabled=use_amp)
 
     order = DataOrder(task.num_items(), loop.seed)
     log = CsvLog(out_dir / "log.csv", step) if dist.is_main else None
@@ -318,17 +399,21 @@ def train(
             return
         saved_step = step
         fields = task.checkpoint_fields()
+        train_state = {
+            "optimizer": opt.state_dict(),
+            "rng": rng_state(),
+            "ema_decay": ema.decay if ema is not None else 0.0,
+            "ema_updates": ema.num_updates if ema is not None else 0,
+            "train_config": config_to_dict(config),
+        }
+        if disc is not None:  # training-only: never a component, so never exported
+            train_state["discriminator"] = {k: v.detach().cpu().clone() for k, v in disc.state_dict().items()}
+            train_state["disc_optimizer"] = opt_d.state_dict()
         ckpt = make_checkpoint(
             {task.role: model},
             ema={task.role: ema} if ema is not None else None,
             step=step,
-            train_state={
-                "optimizer": opt.state_dict(),
-                "rng": rng_state(),
-                "ema_decay": ema.decay if ema is not None else 0.0,
-                "ema_updates": ema.num_updates if ema is not None else 0,
-                "train_config": config_to_dict(config),
-            },
+            train_state=train_state,
             **fields,
         )
         atomic_save(ckpt, ckpt_path)
@@ -349,27 +434,30 @@ def train(
             batch = {k: v.to(device) for k, v in task.make_batch(idx, rngs).items()}
             gen = torch.Generator(device=device).manual_seed(derive_seed(loop.seed, step, dist.rank))
             torch.manual_seed(derive_seed(loop.seed, step, dist.rank, 1))  # dropout inside the model
-            lr = lr_at(step, config)
+            lr = lr_at(step, config.optim)
             for group in opt.param_groups:
                 group["lr"] = lr
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                loss, metrics = task.loss(train_model, batch, gen)
-            opt.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.unscale_(opt)
+            if disc is None:
+                with autocast():
+                    loss, metrics = task.loss(train_model, batch, gen)
             else:
-                loss.backward()
-            grad_norm = (
-                float(nn.utils.clip_grad_norm_(model.parameters(), config.optim.grad_clip))
-                if config.optim.grad_clip > 0
-                else math.nan
-            )
+                with autocast():
+                    outputs = task.generate(train_model, batch, gen)
+                gan = step >= task.disc_start_step
+                d_metrics = {"d_loss": math.nan, "d_grad_norm": math.nan}
+                if gan:
+                    for group in opt_d.param_groups:
+                        group["lr"] = lr_at(step, d_optim)
+                    with autocast():
+                        d_loss, d_parts = task.discriminator_loss(train_disc, outputs)
+                    d_grad_norm = _update(d_loss, opt_d, disc, d_optim.grad_clip, scaler)
+                    d_metrics = {"d_loss": float(d_loss.detach()), "d_grad_norm": d_grad_norm, **d_parts}
+                with autocast():
+                    loss, metrics = task.generator_loss(train_disc if gan else None, outputs)
+                metrics = {**metrics, **d_metrics}
+            grad_norm = _update(loss, opt, model, config.optim.grad_clip, scaler)
             if scaler is not None:
-                scaler.step(opt)
                 scaler.update()
-            else:
-                opt.step()
             if ema is not None:
                 ema.update(model)
             step += 1

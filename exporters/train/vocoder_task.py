@@ -1,9 +1,15 @@
 """Vocoder recipe: Vocos-style mel -> waveform on random segments of the corpus audio.
 
-Loss = stft_weight * multi-resolution STFT loss (Yamamoto et al. 2020) +
-mel_weight * L1 between log-mels (the bundle's own front end). No adversarial
-term: it trains stably on one CPU core and already beats Griffin-Lim; a GAN
-fine-tune can be added as another task later.
+Reconstruction loss = stft_weight * multi-resolution STFT loss (Yamamoto et al. 2020) +
+mel_weight * L1 between log-mels (the bundle's own front end). Alone it trains stably on one
+CPU core but sounds buzzy and lost to Griffin-Lim. With ``vocoder.adversarial`` the generator
+also trains against the HiFi-GAN multi-period and the UnivNet multi-resolution discriminators
+(Vocos, Siuzdak 2023): hinge losses plus feature matching, MRD terms weighted by ``mrd_weight``::
+
+    L_D = hinge_D(MPD) + mrd_weight * hinge_D(MRD)
+    L_G = reconstruction + sum over (MPD, 1), (MRD, mrd_weight) of weight * (adv_weight * hinge_G + fm_weight * FM)
+
+The discriminators are training-only: the loop keeps them in the checkpoint's train_state.
 """
 
 from __future__ import annotations
@@ -16,11 +22,18 @@ import torch
 from torch import nn
 
 from exporters import configs as mconfigs
-from exporters.losses import MelL1Loss, MultiResolutionSTFTLoss
+from exporters.losses import (
+    MelL1Loss,
+    MultiResolutionSTFTLoss,
+    discriminator_hinge_loss,
+    feature_matching_loss,
+    generator_hinge_loss,
+)
 from exporters.mel_torch import LogMel
+from exporters.models.discriminators import Discriminators
 from exporters.train.augment import wave_segment
 from exporters.train.cache import CachedClip
-from exporters.train.config import TrainConfig
+from exporters.train.config import OptimConfig, TrainConfig
 
 
 class VocoderTask:
@@ -47,6 +60,25 @@ class VocoderTask:
         self.log_mel = LogMel(mel)
         self.stft_loss = MultiResolutionSTFTLoss(tuple((n, n // 4, n) for n in config.vocoder.fft_sizes))
         self.mel_loss = MelL1Loss(mel)
+        v, o = config.vocoder, config.optim
+        self.discriminator: nn.Module | None = None  # set: the loop trains it (loop.AdversarialTask)
+        if v.adversarial:
+            self.discriminator = Discriminators(
+                {
+                    name: mconfigs.build({"type": name, "config": getattr(v, name)}, f"vocoder.{name}")
+                    for name in ("mpd", "mrd")
+                }
+            )
+            self.disc_weights = {"mpd": 1.0, "mrd": v.mrd_weight}
+            self.disc_optim = OptimConfig(
+                lr=v.disc_lr,
+                betas=v.disc_betas,
+                weight_decay=o.weight_decay,
+                warmup_steps=o.warmup_steps,
+                grad_clip=o.grad_clip,
+                ema_decay=0.0,
+            )
+            self.disc_start_step = v.disc_start_step
 
     def num_items(self) -> int:
         return len(self.items)
@@ -60,24 +92,66 @@ class VocoderTask:
         ]
         return {"wave": torch.from_numpy(np.stack(waves))}  # (B, S)
 
-    def loss(
+    def generate(
         self, model: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
-    ) -> tuple[torch.Tensor, dict[str, float]]:
+    ) -> dict[str, torch.Tensor]:
+        """Resynthesise the batch from its log-mels: {"wave", "wave_hat"}, both (B, S') trimmed to one length."""
         wave = batch["wave"]  # (B, S)
         self.log_mel.to(wave.device)
-        self.stft_loss.to(wave.device)
-        self.mel_loss.to(wave.device)
         mel = self.log_mel(wave)  # (B, M, 1 + S / hop) natural-log mel
         real, imag = model(mel)  # (B, F, T) each; called through forward so DDP syncs gradients
         c = self.config.mel
         window = self.log_mel.window
         wave_hat = torch.istft(torch.complex(real.float(), imag.float()), c.n_fft, c.hop_length, c.n_fft, window=window)
         n = min(wave_hat.shape[-1], wave.shape[-1])
-        wave_hat, wave = wave_hat[:, :n], wave[:, :n]
+        return {"wave": wave[:, :n], "wave_hat": wave_hat[:, :n]}
+
+    def reconstruction_loss(self, outputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        """stft_weight * multi-resolution STFT loss + mel_weight * log-mel L1."""
+        wave_hat, wave = outputs["wave_hat"], outputs["wave"]
+        self.stft_loss.to(wave.device)
+        self.mel_loss.to(wave.device)
         l_stft = self.stft_loss(wave_hat, wave)
         l_mel = self.mel_loss(wave_hat, wave)
         total = self.config.vocoder.stft_weight * l_stft + self.config.vocoder.mel_weight * l_mel
         return total, {"stft_loss": float(l_stft.detach()), "mel_l1": float(l_mel.detach())}
+
+    def loss(
+        self, model: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The reconstruction loss alone (the non-adversarial recipe)."""
+        return self.reconstruction_loss(self.generate(model, batch, generator))
+
+    def discriminator_loss(
+        self, discriminator: nn.Module, outputs: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Hinge loss of the discriminators on real vs generated (detached) waves."""
+        b = outputs["wave"].shape[0]
+        scores = discriminator(torch.cat([outputs["wave"], outputs["wave_hat"].detach()]))  # one pass over (2B, S')
+        total, metrics = outputs["wave"].new_zeros(()), {}
+        for name, (logits, _) in scores.items():
+            loss = discriminator_hinge_loss([x[:b] for x in logits], [x[b:] for x in logits])
+            total = total + self.disc_weights[name] * loss
+            metrics[f"d_{name}"] = float(loss.detach())
+        return total, metrics
+
+    def generator_loss(
+        self, discriminator: nn.Module | None, outputs: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Reconstruction loss, plus hinge and feature-matching losses when a discriminator is given."""
+        total, metrics = self.reconstruction_loss(outputs)
+        if discriminator is None:  # before vocoder.disc_start_step
+            return total, metrics
+        v = self.config.vocoder
+        b = outputs["wave"].shape[0]
+        scores = discriminator(torch.cat([outputs["wave"], outputs["wave_hat"]]))  # one pass over (2B, S')
+        for name, (logits, fmaps) in scores.items():
+            adv = generator_hinge_loss([x[b:] for x in logits])
+            fm = feature_matching_loss([[f[:b] for f in fs] for fs in fmaps], [[f[b:] for f in fs] for fs in fmaps])
+            total = total + self.disc_weights[name] * (v.adv_weight * adv + v.fm_weight * fm)
+            metrics[f"g_adv_{name}"] = float(adv.detach())
+            metrics[f"fm_{name}"] = float(fm.detach())
+        return total, metrics
 
     def checkpoint_fields(self) -> dict[str, Any]:
         return {"mel": self.config.mel, "diffusion": None, "query": {}, "meta": {"task": "vocoder"}}
