@@ -66,7 +66,8 @@ def test_eval_scores_real_audio_baselines_and_the_bundle(tmp_path: Path) -> None
     assert show["prompt"] == "a low hum" and show["clips"] == 3 and 0 <= show["top1"] <= show["top3"] <= 1
     assert sum(n for _, n in show["heard_as"]) == 3
     assert show["guidance"] == bundle.defaults.guidance
+    assert show["real_clips"] == 3 and show["real_top1"] >= 2 / 3  # it recognises the held-out real low hums
     assert json.loads((tmp_path / "out/eval.json").read_text())["showcase"][0]["prompt"] == "a low hum"
     assert (tmp_path / "out/eval.png").stat().st_size > 1000
     table = format_table(r)
-    assert "| a low hum | lo |" in table and "retrieval baseline" in table
+    assert "| a low hum | lo |" in table and "of 3 |" in table and "retrieval baseline" in table
