@@ -65,7 +65,7 @@ def _inputs_by_reader(path: Path) -> tuple[dict[str, np.ndarray], dict[tuple[str
 
 
 def _locate(model: torch.nn.Module, exported: dict[str, np.ndarray]) -> dict[str, str]:
-    """Parameter / buffer name -> name of the initializer in ``exported`` holding its values."""
+    """Parameter / buffer name -> the one initializer in ``exported`` holding its values (unmatched: left out)."""
     where: dict[str, str] = {}
     by_size: dict[int, list[str]] = {}
     for name, value in exported.items():
@@ -92,10 +92,9 @@ def recover_denoiser(bundle: Bundle, atol: float = 1e-4) -> torch.nn.Module:
         raise CheckpointError(f"{graph_path}: the graph does not record the torch module it was exported from")
     model = build(spec, f"{graph_path} config").eval()
     gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():  # distinct values everywhere (zero-initialised layers included) so matches are unique
-        for tensor in model.state_dict().values():
-            if tensor.is_floating_point():
-                tensor.copy_(torch.rand(tensor.shape, generator=gen) + 0.5)
+    with torch.no_grad():  # distinct parameter values (zero-initialised layers included) so matches are unique;
+        for param in model.parameters():  # buffers keep the values their config gives them
+            param.copy_(torch.rand(param.shape, generator=gen) + 0.5)
     with tempfile.TemporaryDirectory() as tmp:
         export_denoiser(model, Path(tmp) / "denoiser.onnx")
         exported, readers = _initializers(Path(tmp) / "denoiser.onnx")
