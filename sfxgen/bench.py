@@ -148,6 +148,19 @@ def _torch_compare(bundle: Path, threads: int) -> dict[str, Any]:
     return dict(module.compare(bundle, threads=threads))
 
 
+def _cpu_model() -> str:
+    """CPU model name and its widest SIMD flags (Linux /proc/cpuinfo; else platform.processor())."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "unknown")
+    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), [])
+    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile") if f in flags]
+    mhz = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("cpu MHz")), "")
+    return f"{name} ({', '.join(simd) or 'no AVX2'}{f', {float(mhz):.0f} MHz' if mhz else ''})"
+
+
 def run_bench(config: BenchConfig) -> dict[str, Any]:
     """Run every measurement; returns a JSON-ready dict."""
     os.environ.setdefault("OMP_NUM_THREADS", str(config.threads))
@@ -155,6 +168,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         "machine": {
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
+            "cpu": _cpu_model(),
             "python": sys.version.split()[0],
         },
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()},
@@ -283,6 +297,7 @@ def format_table(r: dict[str, Any]) -> str:
     """A plain-text table of the results."""
     rows: list[tuple[str, str]] = [
         ("bundle", f"{r['bundle']['id']} (vocoder: {r['bundle']['vocoder']})"),
+        ("machine", f"{r['machine'].get('cpu', '?')}, {r['machine']['cpu_count']} cores"),
         ("provider / threads", f"{r['provider']} / {r['config']['threads']}"),
     ]
     if "cold_start" in r:
