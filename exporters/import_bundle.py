@@ -34,18 +34,6 @@ from sfxgen.bundle import Bundle, GraphRole, load_bundle
 log = logging.getLogger(__name__)
 
 
-def _initializers(path: Path) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, int]]]:
-    """(initializer name -> values, initializer name -> (name of a node reading it, input index))."""
-    graph = onnx.load(str(path)).graph
-    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    readers: dict[str, tuple[str, int]] = {}
-    for node in graph.node:
-        for index, name in enumerate(node.input):
-            if name in values:
-                readers.setdefault(name, (node.name, index))
-    return values, readers
-
-
 def _inputs_by_reader(path: Path) -> tuple[dict[str, np.ndarray], dict[tuple[str, int], str]]:
     """(initializer name -> values, (node name, input index) -> the initializer that input reads).
 
@@ -97,7 +85,10 @@ def recover_denoiser(bundle: Bundle, atol: float = 1e-4) -> torch.nn.Module:
             param.copy_(torch.rand(param.shape, generator=gen) + 0.5)
     with tempfile.TemporaryDirectory() as tmp:
         export_denoiser(model, Path(tmp) / "denoiser.onnx")
-        exported, readers = _initializers(Path(tmp) / "denoiser.onnx")
+        exported, exported_inputs = _inputs_by_reader(Path(tmp) / "denoiser.onnx")
+    readers: dict[str, tuple[str, int]] = {}  # initializer -> the first (node, input index) reading it
+    for key, init in exported_inputs.items():
+        readers.setdefault(init, key)
     shipped, shipped_inputs = _inputs_by_reader(graph_path)
     where = {  # parameter -> initializer name in the shipped graph
         name: shipped_inputs[readers[init]]
