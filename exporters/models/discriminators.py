@@ -26,6 +26,24 @@ from exporters.configs import MultiPeriodDiscriminatorConfig, MultiResolutionDis
 Scores = tuple[list[torch.Tensor], list[list[torch.Tensor]]]  # logits per sub-discriminator, their feature maps
 
 
+def _conv_stack(
+    x: torch.Tensor, convs: nn.ModuleList, conv_post: nn.Module, slope: float
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Leaky-ReLU convs, then the 1-channel output conv: (logits (B, N), every conv output)."""
+    fmaps = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), slope)  # (B, C, H', W'), shrinking by each conv's stride
+        fmaps.append(x)
+    x = conv_post(x)  # (B, 1, H', W')
+    fmaps.append(x)
+    return x.flatten(1), fmaps
+
+
+def _score_each(discriminators: nn.ModuleList, wave: torch.Tensor) -> Scores:
+    scores = [d(wave) for d in discriminators]
+    return [s[0] for s in scores], [s[1] for s in scores]
+
+
 class DiscriminatorP(nn.Module):
     """One period of the MPD: wave (B, S) -> logits (B, N), feature maps (B, C, H, p)."""
 
@@ -46,13 +64,7 @@ class DiscriminatorP(nn.Module):
         b, s = wave.shape
         x = F.pad(wave[:, None], (0, -s % self.period), mode="reflect")  # (B, 1, S'), S' a multiple of p
         x = x.view(b, 1, -1, self.period)  # (B, 1, S' / p, p)
-        fmaps = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), self.slope)  # (B, C, H, p), H shrinks by the stride
-            fmaps.append(x)
-        x = self.conv_post(x)  # (B, 1, H, p)
-        fmaps.append(x)
-        return x.flatten(1), fmaps
+        return _conv_stack(x, self.convs, self.conv_post, self.slope)  # maps (B, C, H, p), H shrinks by the stride
 
 
 class MultiPeriodDiscriminator(nn.Module):
@@ -64,8 +76,7 @@ class MultiPeriodDiscriminator(nn.Module):
         self.discriminators = nn.ModuleList(DiscriminatorP(p, config) for p in config.periods)
 
     def forward(self, wave: torch.Tensor) -> Scores:
-        scores = [d(wave) for d in self.discriminators]
-        return [s[0] for s in scores], [s[1] for s in scores]
+        return _score_each(self.discriminators, wave)
 
 
 class DiscriminatorR(nn.Module):
@@ -92,13 +103,7 @@ class DiscriminatorR(nn.Module):
     def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         spec = torch.stft(wave, self.n_fft, self.n_fft // 4, window=self.window, center=True, return_complex=True)
         x = spec.abs()[:, None]  # (B, 1, F, frames) linear magnitude
-        fmaps = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), self.slope)  # (B, C, F', frames'), F' halves at every conv
-            fmaps.append(x)
-        x = self.conv_post(x)  # (B, 1, F', frames')
-        fmaps.append(x)
-        return x.flatten(1), fmaps
+        return _conv_stack(x, self.convs, self.conv_post, self.slope)  # maps (B, C, F', frames'), F' halves
 
 
 class MultiResolutionDiscriminator(nn.Module):
@@ -110,8 +115,7 @@ class MultiResolutionDiscriminator(nn.Module):
         self.discriminators = nn.ModuleList(DiscriminatorR(n, config) for n in config.fft_sizes)
 
     def forward(self, wave: torch.Tensor) -> Scores:
-        scores = [d(wave) for d in self.discriminators]
-        return [s[0] for s in scores], [s[1] for s in scores]
+        return _score_each(self.discriminators, wave)
 
 
 class Discriminators(nn.Module):
