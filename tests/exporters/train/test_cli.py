@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import torch
 
 from exporters.checkpoint import load_checkpoint
 from exporters.commands import train as command
+from tests.exporters.train.torchrun import needs_torchrun, train_two_processes
 
 TINY_TOML = """
 task = "denoiser"
@@ -82,16 +82,9 @@ def test_cli_errors_are_clear(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
 
 
 @pytest.mark.slow  # two processes on two shared cores: ~12 s
-@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")
+@needs_torchrun
 def test_torchrun_two_processes_gloo(fake_corpus: Path, tmp_path: Path) -> None:
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY_TOML)
-    torchrun = str(Path(sys.executable).parent / "torchrun")
-    cmd = [torchrun, "--standalone", "--nproc_per_node=2", "-m", "exporters.train", str(cfg),
-           "--data", str(fake_corpus), "--out", str(tmp_path / "ddp"), "--no-progress"]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=Path(__file__).parents[3])
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    train_two_processes(TINY_TOML, fake_corpus, tmp_path / "ddp")
     ckpt = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert ckpt.step == 4
     assert all(torch.isfinite(v).all() for v in ckpt.components["denoiser"].state_dict.values())

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +15,7 @@ from exporters.train.loop import train
 from exporters.train.recipes import prepare
 from sfxgen.configs import ConfigError
 from tests.exporters.train.conftest import tiny_vocoder_config
+from tests.exporters.train.torchrun import needs_torchrun, train_two_processes
 
 TINY_DISCRIMINATORS = {"mpd": {"periods": [2, 3], "channels": [4, 8]}, "mrd": {"fft_sizes": [128, 256], "channels": 4}}
 
@@ -133,16 +130,9 @@ checkpoint_minutes = 0
 
 
 @pytest.mark.slow  # two processes on two shared cores
-@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")
+@needs_torchrun
 def test_gan_under_torchrun_two_processes_gloo(fake_corpus: Path, tmp_path: Path) -> None:
-    cfg = tmp_path / "gan.toml"
-    cfg.write_text(GAN_TOML)
-    torchrun = str(Path(sys.executable).parent / "torchrun")
-    cmd = [torchrun, "--standalone", "--nproc_per_node=2", "-m", "exporters.train", str(cfg),
-           "--data", str(fake_corpus), "--out", str(tmp_path / "ddp"), "--no-progress"]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=Path(__file__).parents[3])
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    train_two_processes(GAN_TOML, fake_corpus, tmp_path / "ddp")
     ckpt = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert ckpt.step == 3 and set(ckpt.components) == {"vocoder"}
     assert all(torch.isfinite(v).all() for v in ckpt.train_state["discriminator"].values())
