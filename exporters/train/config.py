@@ -99,6 +99,7 @@ class DenoiserTaskConfig:
     hybrid_text_prob: float = 0.5  # hybrid: probability a sample is conditioned on text instead of image
     augment_variants: int = 0  # extra augmented copies of each clip cached (gain/resample); 0 = none
     sample_vocoder: str = ""  # vocoder checkpoint for listening samples (read afresh each time); "" = Griffin-Lim
+    min_items_per_category: int = 0  # oversample: each epoch repeats a rarer category's items up to this many; 0 = off
 
 
 @dataclasses.dataclass(frozen=True)

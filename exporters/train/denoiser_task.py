@@ -7,7 +7,9 @@ Batch item (one per sample, from its own seeded generator):
     that frame's time (the frame's aligned audio);
   * hybrid: text with probability ``hybrid_text_prob``, else image.
 Clips shorter than the crop are padded with the silence level (the log floor);
-a random gain is added in the log-mel domain.
+a random gain is added in the log-mel domain. With ``min_items_per_category`` an epoch
+repeats the items of rare categories (round robin) up to that count, so a category with
+7 clips is seen about as often as one with 30 (class-balanced oversampling).
 """
 
 from __future__ import annotations
@@ -34,6 +36,20 @@ def silence_level(config: TrainConfig) -> float:
     """Diffusion-space value of a silent mel bin: (log(log_floor) - mean) / std."""
     m = config.mel
     return float((np.log(m.log_floor) - m.norm_mean) / m.norm_std)
+
+
+def oversample_order(categories: list[str], min_items: int) -> np.ndarray:
+    """Item indices of one epoch: every item once, plus round-robin repeats of each category with
+    fewer than ``min_items`` items until it has ``min_items`` (uncategorised items are never repeated)."""
+    order = list(range(len(categories)))
+    by_cat: dict[str, list[int]] = {}
+    for i, cat in enumerate(categories):
+        if cat:
+            by_cat.setdefault(cat, []).append(i)
+    for cat in sorted(by_cat):
+        members = by_cat[cat]
+        order.extend(members[k % len(members)] for k in range(max(0, min_items - len(members))))
+    return np.asarray(order, dtype=np.int64)
 
 
 class DenoiserTask:
@@ -81,9 +97,10 @@ class DenoiserTask:
         )
         self.diffusion = TorchDiffusion(self.diffusion_config)
         self.floor_x = silence_level(config)
+        self.order = oversample_order([it.clip.category for it in items], tc.min_items_per_category)
 
     def num_items(self) -> int:
-        return len(self.items)
+        return len(self.order)
 
     def _cond(self, i: int, item: CachedClip, rng: np.random.Generator) -> tuple[np.ndarray, float | None]:
         """(embedding, frame time or None) for one sample."""
@@ -108,7 +125,7 @@ class DenoiserTask:
         crop = self.config.denoiser.crop_frames
         fps = self.config.mel.frames_per_second
         x0, cond = [], []
-        for i, rng in zip(indices, rngs, strict=True):
+        for i, rng in zip(self.order[indices], rngs, strict=True):
             item = self.items[int(i)]
             emb, frame_time = self._cond(int(i), item, rng)
             mel = item.mel  # (M, T) float16 (read from disk when the cache is not in memory)
