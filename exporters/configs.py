@@ -108,6 +108,31 @@ class VocosConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class MagnitudePostNetConfig:
+    """Mel -> linear-magnitude post-net (Tacotron's, on the Vocos backbone); Griffin-Lim adds the phase.
+
+    The mel settings must equal the bundle's MelConfig: the net refines the filterbank pseudo-inverse.
+    """
+
+    n_mels: int = 80  # M: input mel bands (natural-log mel, not normalised)
+    n_fft: int = 1024  # F = n_fft // 2 + 1 output bins
+    hop_length: int = 256  # frame hop
+    win_length: int = 1024  # STFT window
+    sample_rate: int = 24000  # Hz, of the mel filterbank
+    f_min: float = 0.0  # Hz, lowest mel filter edge
+    f_max: float = 12000.0  # Hz, highest mel filter edge
+    dim: int = 256  # backbone width
+    intermediate_dim: int = 768  # ConvNeXt MLP width
+    num_layers: int = 8  # ConvNeXt blocks
+    kernel_size: int = 7  # depthwise kernel
+    max_log_mag: float = 6.0  # clamp of the predicted log magnitude (exp(6) ~ 400: a full-scale sine bin is ~256)
+
+    def __post_init__(self) -> None:
+        if self.win_length > self.n_fft:
+            raise ValueError("win_length must be <= n_fft")
+
+
+@dataclasses.dataclass(frozen=True)
 class MultiPeriodDiscriminatorConfig:
     """HiFi-GAN multi-period discriminator (MPD): the wave folded by each period, (k x 1) 2-D convs."""
 
@@ -169,6 +194,7 @@ REGISTRY: dict[str, tuple[type, str]] = {
     "unet_2d": (UNet2DConfig, "exporters.models.unet_2d:UNet2D"),
     "prior": (PriorConfig, "exporters.models.prior:DiffusionPrior"),
     "vocos": (VocosConfig, "exporters.models.vocoder:Vocos"),
+    "mag_postnet": (MagnitudePostNetConfig, "exporters.models.vocoder:MagnitudePostNet"),
     "mpd": (MultiPeriodDiscriminatorConfig, "exporters.models.discriminators:MultiPeriodDiscriminator"),
     "mrd": (MultiResolutionDiscriminatorConfig, "exporters.models.discriminators:MultiResolutionDiscriminator"),
 }

@@ -79,13 +79,14 @@ def export_denoiser(model: nn.Module, path: str | Path) -> sb.GraphSpec:
 
 
 def export_vocoder(model: nn.Module, path: str | Path) -> sb.GraphSpec:
-    """vocoder: mel (N, M, T) natural-log mel -> spec_real, spec_imag (N, F, T)."""
+    """vocoder: mel (N, M, T) natural-log mel -> spec_real, spec_imag (N, F, T), or magnitude (N, F, T)."""
     path, cfg = Path(path), model.config
-    dyn = {n: {0: "batch", 2: "frames"} for n in ("mel", "spec_real", "spec_imag")}
-    _onnx_export(model, (torch.randn(2, cfg.n_mels, 9),), path, ["mel"], ["spec_real", "spec_imag"], dyn)
+    names = list(sb.VOCODER_OUTPUTS[sb.VocoderOutput(model.output)])
+    dyn = {n: {0: "batch", 2: "frames"} for n in ["mel", *names]}
+    _onnx_export(model, (torch.randn(2, cfg.n_mels, 9),), path, ["mel"], names, dyn)
     F = cfg.n_fft // 2 + 1
     T = sb.TensorSpec
-    outputs = [T("spec_real", "float32", ("batch", F, "frames")), T("spec_imag", "float32", ("batch", F, "frames"))]
+    outputs = [T(n, "float32", ("batch", F, "frames")) for n in names]
     return graph_spec(path, [T("mel", "float32", ("batch", cfg.n_mels, "frames"))], outputs, spec_of(model))
 
 
@@ -191,6 +192,9 @@ def _check_vocoder(vocoder: nn.Module, mel: MelConfig) -> None:
         "hop_length": (c.hop_length, mel.hop_length),
     }
     pairs["win_length"] = (c.win_length, mel.win_length)
+    for key in ("sample_rate", "f_min", "f_max"):  # a magnitude post-net holds the filterbank's pseudo-inverse
+        if hasattr(c, key):
+            pairs[key] = (getattr(c, key), getattr(mel, key))
     bad = {k: v for k, v in pairs.items() if v[0] != v[1]}
     if bad:
         raise ExportError(f"vocoder does not match the denoiser's mel config: {bad} (vocoder, mel)")
@@ -268,7 +272,7 @@ def export_bundle(
                 path, precision, lambda f, pr: par.vocoder_parity(vocoder, f, main.mel, precision=pr)
             )
             graphs[sb.GraphRole.VOCODER] = _with_parity(spec, path, p, reps)
-            vocoder_output = sb.VocoderOutput.STFT
+            vocoder_output = sb.VocoderOutput(vocoder.output)
             reports += reps
 
         prior_spec = None

@@ -18,6 +18,12 @@ from sfxgen.configs import MelConfig
 DEFAULT_RESOLUTIONS = ((512, 128, 512), (1024, 256, 1024), (2048, 512, 2048))  # (n_fft, hop, win)
 
 
+def spectral_losses(m_hat: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(spectral convergence ||m - m_hat||_F / ||m||_F, mean |log m - log m_hat|) of magnitudes (B, F, frames) > 0."""
+    sc = torch.linalg.norm(m - m_hat) / torch.linalg.norm(m)
+    return sc, torch.mean(torch.abs(torch.log(m) - torch.log(m_hat)))
+
+
 class MultiResolutionSTFTLoss(nn.Module):
     """Sum over resolutions of spectral convergence + L1 of log magnitudes, averaged over resolutions."""
 
@@ -37,9 +43,7 @@ class MultiResolutionSTFTLoss(nn.Module):
         """wave_hat, wave (B, S) -> scalar loss."""
         total = wave.new_zeros(())
         for i in range(len(self.resolutions)):
-            m_hat, m = self._mag(wave_hat, i), self._mag(wave, i)
-            sc = torch.linalg.norm(m - m_hat) / torch.linalg.norm(m)
-            log_l1 = torch.mean(torch.abs(torch.log(m) - torch.log(m_hat)))
+            sc, log_l1 = spectral_losses(self._mag(wave_hat, i), self._mag(wave, i))
             total = total + sc + log_l1
         return total / len(self.resolutions)
 

@@ -19,6 +19,8 @@ M = n_mels, T = frames, W = token width, F = n_fft//2+1):
   vocoder        mel float32 (N, M, T) natural-log mel (not normalised) ->
                  waveform float32 (N, S)                       if vocoder_output == "waveform"
                  spec_real, spec_imag float32 (N, F, T)        if vocoder_output == "stft"
+                 magnitude float32 (N, F, T) linear magnitude  if vocoder_output == "magnitude"
+                                                               (the runtime phases it by Griffin-Lim)
                  (the engine finishes "stft" with a numpy iSTFT; ONNX has no ISTFT op)
 """
 
@@ -62,7 +64,14 @@ class TokenizerKind(str, enum.Enum):
 class VocoderOutput(str, enum.Enum):
     WAVEFORM = "waveform"
     STFT = "stft"
+    MAGNITUDE = "magnitude"
 
+
+VOCODER_OUTPUTS: dict[VocoderOutput, tuple[str, ...]] = {
+    VocoderOutput.WAVEFORM: ("waveform",),
+    VocoderOutput.STFT: ("spec_real", "spec_imag"),
+    VocoderOutput.MAGNITUDE: ("magnitude",),
+}
 
 REQUIRED_IO: dict[GraphRole, tuple[tuple[str, ...], tuple[str, ...]]] = {
     GraphRole.TEXT_ENCODER: (("input_ids",), ("text_embed", "text_tokens")),
@@ -256,7 +265,7 @@ def _validate(bundle: Bundle, verify_checksums: bool) -> None:
     for role, spec in bundle.graphs.items():
         need_in, need_out = REQUIRED_IO[role]
         if role is GraphRole.VOCODER:
-            need_out = ("waveform",) if bundle.vocoder_output is VocoderOutput.WAVEFORM else ("spec_real", "spec_imag")
+            need_out = VOCODER_OUTPUTS[bundle.vocoder_output]  # type: ignore[index]
         names_in = {t.name for t in spec.inputs}
         names_out = {t.name for t in spec.outputs}
         missing = [n for n in need_in if n not in names_in] + [n for n in need_out if n not in names_out]

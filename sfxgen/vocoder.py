@@ -1,9 +1,11 @@
 """Mel -> waveform: the bundle's neural vocoder, else Griffin-Lim in numpy.
 
-A neural vocoder's graph returns either the waveform or a complex STFT (``spec_real``,
-``spec_imag``), which we finish with :func:`sfxgen.mel.istft` (ONNX has no ISTFT op).
-Without a vocoder graph: mel pseudo-inverse to a linear magnitude, then fast Griffin-Lim
-(Perraudin et al. 2013, momentum 0.99) with a fixed-seed initial phase, so it is deterministic.
+A neural vocoder's graph returns the waveform, a complex STFT (``spec_real``, ``spec_imag``),
+which we finish with :func:`sfxgen.mel.istft` (ONNX has no ISTFT op), or a linear
+``magnitude`` (a mel-to-linear post-net, Tacotron-style), which we phase by Griffin-Lim.
+Without a vocoder graph: mel pseudo-inverse to a linear magnitude, then the same fast
+Griffin-Lim (Perraudin et al. 2013, momentum 0.99) with a fixed-seed initial phase, so it is
+deterministic.
 """
 
 from __future__ import annotations
@@ -97,13 +99,20 @@ class Vocoder:
 
     @property
     def kind(self) -> str:
-        return "griffin_lim" if self.session is None else f"neural ({self.output.value})"  # type: ignore[union-attr]
+        if self.session is None:
+            return "griffin_lim"
+        if self.output is VocoderOutput.MAGNITUDE:
+            return "neural magnitude + griffin_lim"
+        return f"neural ({self.output.value})"  # type: ignore[union-attr]
 
     def __call__(self, log_mel: np.ndarray, length: int) -> np.ndarray:
         """log_mel (N, M, T) natural log -> waveform (N, length) float64 (cropped or zero-padded)."""
         if self.session is None:
             return griffin_lim(mel_to_linear(log_mel, self.config), self.config, length)
         feeds = {"mel": np.ascontiguousarray(log_mel, dtype=np.float32)}
+        if self.output is VocoderOutput.MAGNITUDE:
+            (mag,) = self.session.run(["magnitude"], feeds)  # (N, F, T)
+            return griffin_lim(mag.astype(np.float64), self.config, length)
         if self.output is VocoderOutput.STFT:
             real, imag = self.session.run(["spec_real", "spec_imag"], feeds)  # (N, F, T) each
             spec = real.astype(np.float64) + 1j * imag.astype(np.float64)

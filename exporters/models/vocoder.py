@@ -1,10 +1,15 @@
-"""Vocos-style vocoder (Siuzdak 2023): ConvNeXt 1-D backbone and an iSTFT head.
+"""Neural vocoders on a ConvNeXt 1-D backbone (Vocos, Siuzdak 2023).
 
-mel (B, M, T) natural-log mel (not normalised) -> complex STFT (B, F, T), F = n_fft // 2 + 1.
-The ONNX graph stops at (spec_real, spec_imag) because ONNX has no ISTFT op; the
-engine finishes with :func:`sfxgen.mel.istft`. Training uses :meth:`Vocos.waveform`,
-the same overlap-add through ``torch.istft`` (centred, periodic Hann), so a wave of
-``hop * (T - 1)`` samples comes out of T frames in both places.
+* :class:`Vocos`: mel (B, M, T) natural-log mel (not normalised) -> complex STFT (B, F, T),
+  F = n_fft // 2 + 1. The ONNX graph stops at (spec_real, spec_imag) because ONNX has no
+  ISTFT op; the engine finishes with :func:`sfxgen.mel.istft`. Training uses
+  :meth:`Vocos.waveform`, the same overlap-add through ``torch.istft`` (centred, periodic
+  Hann), so a wave of ``hop * (T - 1)`` samples comes out of T frames in both places.
+* :class:`MagnitudePostNet`: mel (B, M, T) -> linear STFT magnitude (B, F, T), the
+  mel-to-linear post-processing net of Tacotron (Wang et al. 2017) that Griffin-Lim then
+  phases. It predicts a log-domain correction of the filterbank pseudo-inverse (zero at
+  initialisation, so it starts as Griffin-Lim's own magnitude) and is trained on true STFT
+  magnitudes: the pseudo-inverse's smeared partials are what keep Griffin-Lim from converging.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from exporters.configs import VocosConfig
-from sfxgen.mel import hann_window
+from exporters.configs import MagnitudePostNetConfig, VocosConfig
+from sfxgen.configs import MelConfig
+from sfxgen.mel import hann_window, mel_filterbank
 
 
 class ConvNeXtBlock(nn.Module):
@@ -35,10 +41,10 @@ class ConvNeXtBlock(nn.Module):
         return x + h.transpose(1, 2)
 
 
-class Vocos(nn.Module):
-    """Vocos generator; see the module docstring."""
+class ConvNeXtVocoder(nn.Module):
+    """Embedding conv, ConvNeXt blocks and a per-frame linear head: mel (B, M, T) -> (B, head_dim, T)."""
 
-    def __init__(self, config: VocosConfig) -> None:
+    def __init__(self, config: VocosConfig | MagnitudePostNetConfig, head_dim: int) -> None:
         super().__init__()
         self.config = c = config
         self.embed = nn.Conv1d(c.n_mels, c.dim, 7, padding=3)
@@ -47,16 +53,59 @@ class Vocos(nn.Module):
             ConvNeXtBlock(c.dim, c.intermediate_dim, c.kernel_size, 1.0 / c.num_layers) for _ in range(c.num_layers)
         )
         self.final_norm = nn.LayerNorm(c.dim, eps=1e-6)
-        self.head = nn.Linear(c.dim, c.n_fft + 2)  # log magnitude and phase for F bins
+        self.head = nn.Linear(c.dim, head_dim)
+
+    def features(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel (B, M, T) -> head output (B, head_dim, T)."""
+        x = self.norm(self.embed(mel).transpose(1, 2)).transpose(1, 2)  # (B, C, T)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.final_norm(x.transpose(1, 2))).transpose(1, 2)
+
+
+class MagnitudePostNet(ConvNeXtVocoder):
+    """Mel -> linear STFT magnitude for Griffin-Lim; see the module docstring."""
+
+    output = "magnitude"  # the bundle's vocoder_output
+
+    floor = 1e-5  # added to the pseudo-inverse magnitude before the log (the STFT losses' eps)
+
+    def __init__(self, config: MagnitudePostNetConfig) -> None:
+        super().__init__(config, config.n_fft // 2 + 1)
+        c = config
+        mel = MelConfig(
+            sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
+            n_mels=c.n_mels, f_min=c.f_min, f_max=c.f_max,
+        )  # fmt: skip
+        pinv = np.linalg.pinv(mel_filterbank(mel))  # (F, M)
+        self.register_buffer("pinv", torch.from_numpy(pinv).float(), persistent=False)
+        nn.init.zeros_(self.head.weight)  # start as the pseudo-inverse
+        nn.init.zeros_(self.head.bias)
+
+    def log_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel (B, M, T) -> natural-log linear magnitude (B, F, T), clamped at max_log_mag."""
+        base = torch.log(torch.relu(torch.einsum("fm,bmt->bft", self.pinv, torch.exp(mel))) + self.floor)
+        return torch.clamp(base + self.features(mel), max=self.config.max_log_mag)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel (B, M, T) -> magnitude (B, F, T)."""
+        return torch.exp(self.log_magnitude(mel))
+
+
+class Vocos(ConvNeXtVocoder):
+    """Vocos generator; see the module docstring."""
+
+    output = "stft"  # the bundle's vocoder_output
+
+    def __init__(self, config: VocosConfig) -> None:
+        super().__init__(config, config.n_fft + 2)  # log magnitude and phase for F bins
+        c = config
         window = torch.from_numpy(np.array(hann_window(c.win_length, c.n_fft))).float()
         self.register_buffer("window", window, persistent=False)
 
     def forward(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """mel (B, M, T) -> spec_real, spec_imag (B, F, T)."""
-        x = self.norm(self.embed(mel).transpose(1, 2)).transpose(1, 2)  # (B, C, T)
-        for block in self.blocks:
-            x = block(x)
-        h = self.head(self.final_norm(x.transpose(1, 2))).transpose(1, 2)  # (B, n_fft + 2, T)
+        h = self.features(mel)  # (B, n_fft + 2, T)
         log_mag, phase = h.chunk(2, dim=1)  # (B, F, T) each
         mag = torch.exp(torch.clamp(log_mag, max=self.config.max_log_mag))
         return mag * torch.cos(phase), mag * torch.sin(phase)

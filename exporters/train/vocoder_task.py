@@ -10,6 +10,10 @@ also trains against the HiFi-GAN multi-period and the UnivNet multi-resolution d
     L_G = reconstruction + sum over (MPD, 1), (MRD, mrd_weight) of weight * (adv_weight * hinge_G + fm_weight * FM)
 
 The discriminators are training-only: the loop keeps them in the checkpoint's train_state.
+
+A magnitude model (``mag_postnet``, the default recipe) instead learns the linear STFT
+magnitude of each segment from its mel, with the STFT loss at the bundle's own resolution
+(spectral convergence + log-magnitude L1 against the true magnitude); Griffin-Lim phases it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from exporters.losses import (
     discriminator_hinge_loss,
     feature_matching_loss,
     generator_hinge_loss,
+    spectral_losses,
 )
 from exporters.mel_torch import LogMel
 from exporters.models.discriminators import Discriminators
@@ -37,7 +42,7 @@ from exporters.train.config import OptimConfig, TrainConfig
 
 
 class VocoderTask:
-    """Trains a registered vocoder (``vocos``) on cached int16 waveforms."""
+    """Trains a registered vocoder (``vocos``, ``mag_postnet``) on cached int16 waveforms."""
 
     role = "vocoder"
 
@@ -61,6 +66,9 @@ class VocoderTask:
         self.stft_loss = MultiResolutionSTFTLoss(tuple((n, n // 4, n) for n in config.vocoder.fft_sizes))
         self.mel_loss = MelL1Loss(mel)
         v, o = config.vocoder, config.optim
+        self.output = getattr(self.model, "output", "stft")  # "stft" (Vocos) or "magnitude" (post-net)
+        if self.output == "magnitude" and v.adversarial:
+            raise ValueError("vocoder.adversarial needs a waveform vocoder (vocos); a magnitude post-net has no wave")
         self.discriminator: nn.Module | None = None  # set: the loop trains it (loop.AdversarialTask)
         if v.adversarial:
             self.discriminator = Discriminators(
@@ -119,8 +127,22 @@ class VocoderTask:
     def loss(
         self, model: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """The reconstruction loss alone (the non-adversarial recipe)."""
+        """The reconstruction loss alone (the non-adversarial recipe); the magnitude loss for a post-net."""
+        if self.output == "magnitude":
+            return self.magnitude_loss(model, batch)
         return self.reconstruction_loss(self.generate(model, batch, generator))
+
+    def magnitude_loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Spectral convergence + log-magnitude L1 of the predicted vs the true linear STFT magnitude."""
+        wave = batch["wave"]  # (B, S)
+        self.log_mel.to(wave.device)
+        spec = self.log_mel.stft(wave)  # (B, F, T) complex, the bundle's STFT
+        eps = self.stft_loss.eps
+        mag = torch.sqrt(spec.real**2 + spec.imag**2 + eps**2)
+        mel = self.log_mel(wave)  # (B, M, T) natural-log mel, the model's input
+        mag_hat = model(mel)  # (B, F, T); through forward so DDP syncs gradients
+        sc, log_l1 = spectral_losses(torch.sqrt(mag_hat**2 + eps**2), mag)
+        return sc + log_l1, {"sc": float(sc.detach()), "log_mag_l1": float(log_l1.detach())}
 
     def discriminator_loss(
         self, discriminator: nn.Module, outputs: dict[str, torch.Tensor]
@@ -175,9 +197,14 @@ class VocoderTask:
             wave = it.audio[: 2 * sr].astype(np.float32) / 32767.0
             wave = wave[: (wave.size // c.hop_length) * c.hop_length]
             lm = np_log_mel(wave, c)
+            n_out = num_samples(lm.shape[-1], c)
             with torch.no_grad():
-                hat = ema_model.waveform(torch.from_numpy(lm.astype(np.float32))[None])[0].numpy()
-            gl = griffin_lim(mel_to_linear(lm, c), c, num_samples(lm.shape[-1], c))
+                mel = torch.from_numpy(lm.astype(np.float32))[None]
+                if self.output == "magnitude":  # the runtime's path: Griffin-Lim on the predicted magnitude
+                    hat = griffin_lim(ema_model(mel).double().numpy(), c, n_out)[0]
+                else:
+                    hat = ema_model.waveform(mel)[0].numpy()
+            gl = griffin_lim(mel_to_linear(lm, c), c, n_out)
             for name, w, acc in (("vocoder", hat, l_voc), ("griffinlim", gl, l_gl)):
                 n = min(w.size, wave.size)
                 acc.append(float(np.mean(np.abs(np_log_mel(w[:n], c) - np_log_mel(wave[:n], c)))))

@@ -6,7 +6,7 @@ import torch
 
 from exporters import parity as par
 from exporters.checkpoint import CheckpointError, make_checkpoint, save_checkpoint
-from exporters.configs import Denoiser1DConfig, VocosConfig
+from exporters.configs import Denoiser1DConfig, MagnitudePostNetConfig, VocosConfig
 from exporters.export import ExportError, export_bundle, export_denoiser, export_vocoder
 from sfxgen import bundle as sb
 from sfxgen.configs import Prediction
@@ -62,8 +62,22 @@ def test_vocoder_graph_parity(tmp_path: Path) -> None:
     assert rep.ok and rep.max_abs < 1e-4, rep
 
 
+def test_magnitude_postnet_graph_parity(tmp_path: Path) -> None:
+    model = tiny(
+        "mag_postnet", MagnitudePostNetConfig(**VOCODER.__dict__, sample_rate=MEL.sample_rate, f_max=MEL.f_max)
+    )
+    spec = export_vocoder(model, tmp_path / "v.onnx")
+    assert [t.name for t in spec.outputs] == ["magnitude"] and spec.outputs[0].shape == ("batch", 129, "frames")
+    rep = par.vocoder_parity(model, tmp_path / "v.onnx", MEL)
+    assert rep.ok and rep.max_abs < 1e-4 and "log magnitude" in rep.detail, rep
+    with torch.no_grad():
+        model.head.bias.add_(0.01)  # the graph no longer matches the module
+    assert not par.vocoder_parity(model, tmp_path / "v.onnx", MEL).ok
+
+
 def _checkpoint(tmp_path: Path, **kw) -> Path:
-    models = {"denoiser": tiny("denoiser_1d", kw.pop("denoiser", DENOISER)), "vocoder": tiny("vocos", VOCODER)}
+    vocoder = kw.pop("vocoder", ("vocos", VOCODER))
+    models = {"denoiser": tiny("denoiser_1d", kw.pop("denoiser", DENOISER)), "vocoder": tiny(*vocoder)}
     ck = make_checkpoint(models, mel=MEL, diffusion=DIFFUSION, query={"type": "tiny", "condition": "text"}, step=5)
     return save_checkpoint(tmp_path / "model.pt", ck)
 
@@ -133,6 +147,21 @@ def test_exported_bundle_generates_audio_in_the_engine(tmp_path: Path) -> None:
 
     wave, sr = soundfile.read(result.files[0])
     assert sr == result.sample_rate and len(wave) > 0.4 * sr and np.isfinite(wave).all()
+
+
+def test_magnitude_postnet_bundle_generates_through_griffin_lim(tmp_path: Path) -> None:
+    from sfxgen.engine import Engine
+    from sfxgen.request import GenerateRequest
+
+    post = ("mag_postnet", MagnitudePostNetConfig(**VOCODER.__dict__, sample_rate=MEL.sample_rate, f_max=MEL.f_max))
+    bundle, reports = export_bundle(
+        _checkpoint(tmp_path, vocoder=post), tmp_path / "b", query_exporter=tiny_query_exporter
+    )
+    assert bundle.vocoder_output is sb.VocoderOutput.MAGNITUDE and all(r.ok for r in reports)
+    with Engine(bundle.root, providers="cpu", num_threads=1) as eng:
+        req = GenerateRequest(prompt="door slam", duration=0.5, variations=1, seed=3, steps=4, out_dir=tmp_path / "out")
+        result = eng.generate(req, timeout=120)
+    assert len(result.files) == 1 and result.files[0].stat().st_size > 1000
 
 
 def test_bundle_with_prior_generates_in_prior_mode(tmp_path: Path) -> None:

@@ -238,7 +238,7 @@ def prior_graph(rng: np.random.Generator, num_train_steps: int) -> onnx.ModelPro
 
 
 def vocoder_graph(rng: np.random.Generator, mel: MelConfig, output: VocoderOutput) -> onnx.ModelProto:
-    """mel (N, M, T) natural-log mel -> waveform (N, T * hop) or spec_real/imag (N, F, T)."""
+    """mel (N, M, T) natural-log mel -> waveform (N, T * hop), spec_real/imag or magnitude (N, F, T)."""
     M, hop, F = mel.n_mels, mel.hop_length, mel.n_fft // 2 + 1
     inits: list = []
     nodes = [helper.make_node("Exp", ["mel"], ["mag"])]  # (N, M, T)
@@ -251,6 +251,13 @@ def vocoder_graph(rng: np.random.Generator, mel: MelConfig, output: VocoderOutpu
             helper.make_node("Tanh", ["flat"], ["waveform"]),
         ]
         outputs = [_vi("waveform", TensorProto.FLOAT, ["batch", "samples"])]
+    elif output is VocoderOutput.MAGNITUDE:
+        inits += [_w(rng, "re_w", (F, M), 0.2)]
+        nodes += [
+            helper.make_node("MatMul", ["re_w", "mag"], ["lin"]),  # (N, F, T)
+            helper.make_node("Abs", ["lin"], ["magnitude"]),
+        ]
+        outputs = [_vi("magnitude", TensorProto.FLOAT, ["batch", F, "frames"])]
     else:
         inits += [_w(rng, "re_w", (F, M), 0.2), _w(rng, "im_w", (F, M), 0.2)]
         nodes += [
@@ -323,7 +330,8 @@ def make_tiny_bundle(
         vocoder: include a neural vocoder graph (else the engine uses Griffin-Lim).
         prior: include a diffusion prior (CLIPSonic-PD) graph and section.
         image: include an image encoder (image queries, CLIPSonic-IQ).
-        vocoder_output: "waveform" or "stft" (the engine finishes "stft" with a numpy iSTFT).
+        vocoder_output: "waveform", "stft" (the engine finishes it with a numpy iSTFT) or
+            "magnitude" (the engine phases it with Griffin-Lim).
         seed: weights seed; the same arguments give byte-identical bundles.
         defaults: generation defaults (few steps by default so tests are fast).
         prediction: what the denoiser outputs.

@@ -172,11 +172,18 @@ def test_query_modes_and_blend(pipe_full, tmp_path):
     assert res.recipes[0].image_sha256 and res.files[0].name == "photo_s11.wav"
 
 
-@pytest.mark.parametrize("kw", [{"vocoder": False}, {"vocoder_output": "stft"}])
-def test_vocoder_variants(tmp_path, kw):
+@pytest.mark.parametrize(
+    "kw, kind",
+    [
+        ({"vocoder": False}, "griffin_lim"),
+        ({"vocoder_output": "stft"}, "neural (stft)"),
+        ({"vocoder_output": "magnitude"}, "neural magnitude + griffin_lim"),
+    ],
+)
+def test_vocoder_variants(tmp_path, kw, kind):
     bundle = load_bundle(make_tiny_bundle(tmp_path / "b", **kw))
     pipe = Pipeline(bundle, [CPU], num_threads=1)
-    assert pipe.vocoder.kind == ("griffin_lim" if kw.get("vocoder") is False else "neural (stft)")
+    assert pipe.vocoder.kind == kind
     res = pipe.generate(_req(tmp_path, variations=1, duration=0.4))
     assert res.audio[0].frames == round(0.4 * 48000)
     assert bundle.has(GraphRole.VOCODER) == (kw.get("vocoder", True))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
+import pytest
 import torch
 
 from exporters.checkpoint import load_checkpoint
@@ -64,6 +66,22 @@ def test_vocoder_trains_and_resumes_exactly(fake_corpus: Path, tmp_path: Path) -
     assert _same(_weights(tmp_path / "a", "vocoder"), _weights(tmp_path / "b", "vocoder"))
     ckpt = load_checkpoint(tmp_path / "a" / "last.pt")
     assert ckpt.step == 8 and ckpt.components["vocoder"].spec["type"] == "vocos"
+
+
+def test_magnitude_postnet_trains_resumes_exactly_and_beats_its_start(fake_corpus: Path, tmp_path: Path) -> None:
+    post = {"type": "mag_postnet", "config": {"n_mels": 80, "dim": 16, "intermediate_dim": 32, "num_layers": 1}}
+    cfg = tiny_vocoder_config(fake_corpus, steps=30).replace(model=post)
+    cache = tmp_path / "cache"
+    _run(cfg, tmp_path / "a", cache)
+    _run(cfg, tmp_path / "b", cache, stop_at=12, save_at_end=False)
+    _run(cfg, tmp_path / "b", cache, resume=True)
+    assert _same(_weights(tmp_path / "a", "vocoder"), _weights(tmp_path / "b", "vocoder"))
+    with open(tmp_path / "a" / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {"sc", "log_mag_l1"} <= set(rows[0]) and float(rows[-1]["loss"]) < 0.7 * float(rows[0]["loss"])
+    gan = dataclasses.replace(cfg.vocoder, adversarial=True)
+    with pytest.raises(ValueError, match="needs a waveform vocoder"):
+        _run(cfg.replace(vocoder=gan), tmp_path / "c", cache)
 
 
 def test_lazy_cache_trains_identically(fake_corpus: Path, tmp_path: Path) -> None:
