@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--guidance", type=float, nargs="+", default=None, help="guidance values to sweep")
     parser.add_argument("--clips", type=int, default=None, help="generated clips per test prompt")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the bundle's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="onnxruntime threads for generation (default: every core)"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -37,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["clips_per_prompt"] = args.clips
     if args.steps:
         overrides["steps"] = args.steps
+    if args.threads:
+        overrides["num_threads"] = args.threads
     if overrides:
         import dataclasses
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -69,6 +70,7 @@ class EvalConfig:
     showcase: tuple[tuple[str, str], ...] = SHOWCASE  # (prompt, the corpus category it should sound like)
     showcase_clips: int = 8  # clips per showcase prompt (seeds 0..n-1, as `sfxgen generate -n`)
     classifier: ClassifierConfig = ClassifierConfig()
+    num_threads: int = 0  # onnxruntime threads of the generating engine and the vocoder (0: every core)
 
 
 def read_manifest(corpus: Path) -> list[dict[str, Any]]:
@@ -158,7 +160,7 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
     prompts = sorted({(r["category"], r["captions"][0]) for r in test})
     results["prompts"] = [p for _, p in prompts]
     sweep = []
-    with Engine(bundle_dir, num_threads=1) as engine, tempfile.TemporaryDirectory() as tmp:
+    with Engine(bundle_dir, num_threads=_threads(config)) as engine, tempfile.TemporaryDirectory() as tmp:
         results["provider"] = engine.provider
         for w in config.guidances:
             t0 = time.perf_counter()
@@ -196,7 +198,9 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
     results["retrieval"] = _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config)
     # 6. vocoder vs Griffin-Lim
     n_voc = config.vocoder_clips
-    results["vocoder"] = _vocoder_scores(bundle, test_waves[:n_voc], test_labels[:n_voc], clf, real_emb)
+    results["vocoder"] = _vocoder_scores(
+        bundle, test_waves[:n_voc], test_labels[:n_voc], clf, real_emb, _threads(config)
+    )
     # 7. showcase prompts
     results["showcase"] = _showcase(bundle_dir, bundle, classes, clf, config)
     for show in results["showcase"]:  # the classifier's own hit rate on that category's held-out real clips
@@ -259,7 +263,7 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
 
     out = []
     mel, defaults = bundle.mel, bundle.defaults
-    with Engine(bundle_dir, num_threads=1) as engine, tempfile.TemporaryDirectory() as tmp:
+    with Engine(bundle_dir, num_threads=_threads(config)) as engine, tempfile.TemporaryDirectory() as tmp:
         for prompt, category in config.showcase:
             if category not in classes:
                 log.info("showcase %r: category %r has no training clips; skipped", prompt, category)
@@ -298,14 +302,20 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
     return out
 
 
-def _vocoder_scores(bundle, waves: list[np.ndarray], labels: np.ndarray, clf, real_emb) -> dict[str, float | str]:
+def _threads(config: EvalConfig) -> int:
+    return config.num_threads or os.cpu_count() or 1
+
+
+def _vocoder_scores(
+    bundle, waves: list[np.ndarray], labels: np.ndarray, clf, real_emb, threads: int
+) -> dict[str, float | str]:
     """Resynthesise held-out clips from their mels: signal errors, and classifier top-1 / FD as a perceptual proxy."""
     from sfxgen.mel import log_mel
     from sfxgen.sessions import choose_providers
     from sfxgen.vocoder import Vocoder, griffin_lim, mel_to_linear
 
     mel = bundle.mel
-    neural = Vocoder(bundle, choose_providers("cpu"), num_threads=1) if bundle.vocoder_output else None
+    neural = Vocoder(bundle, choose_providers("cpu"), num_threads=threads) if bundle.vocoder_output else None
     scores: dict[str, list[float]] = {"gl_logmel_l1": [], "gl_sc": [], "neural_logmel_l1": [], "neural_sc": []}
     resynth: dict[str, list[np.ndarray]] = {"gl": [], "neural": []}
     for wave in waves:
