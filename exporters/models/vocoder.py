@@ -8,8 +8,12 @@
 * :class:`MagnitudePostNet`: mel (B, M, T) -> linear STFT magnitude (B, F, T), the
   mel-to-linear post-processing net of Tacotron (Wang et al. 2017) that Griffin-Lim then
   phases. It predicts a log-domain correction of the filterbank pseudo-inverse (zero at
-  initialisation, so it starts as Griffin-Lim's own magnitude) and is trained on true STFT
-  magnitudes: the pseudo-inverse's smeared partials are what keep Griffin-Lim from converging.
+  initialisation, so it starts as Griffin-Lim's own magnitude), then projects the result
+  back onto the magnitudes whose mel is the input (m + pinv(fb) (mel - fb m), alternated with
+  m >= 0): a regression
+  in the log domain predicts a median, not a mean, and would lose energy in noisy bands
+  (measured: mel 0.05-0.2 nats low). Trained on true STFT magnitudes; the pseudo-inverse's
+  smeared partials are what keep Griffin-Lim from converging.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ class MagnitudePostNet(ConvNeXtVocoder):
     output = "magnitude"  # the bundle's vocoder_output
 
     floor = 1e-5  # added to the pseudo-inverse magnitude before the log (the STFT losses' eps)
+    projections = 3  # rounds of (onto mel = input, onto magnitude >= 0)
 
     def __init__(self, config: MagnitudePostNetConfig) -> None:
         super().__init__(config, config.n_fft // 2 + 1)
@@ -77,19 +82,22 @@ class MagnitudePostNet(ConvNeXtVocoder):
             sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
             n_mels=c.n_mels, f_min=c.f_min, f_max=c.f_max,
         )  # fmt: skip
-        pinv = np.linalg.pinv(mel_filterbank(mel))  # (F, M)
-        self.register_buffer("pinv", torch.from_numpy(pinv).float(), persistent=False)
+        fb = mel_filterbank(mel)  # (M, F)
+        self.register_buffer("fb", torch.from_numpy(fb).float(), persistent=False)
+        self.register_buffer("pinv", torch.from_numpy(np.linalg.pinv(fb)).float(), persistent=False)  # (F, M)
         nn.init.zeros_(self.head.weight)  # start as the pseudo-inverse
         nn.init.zeros_(self.head.bias)
 
-    def log_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
-        """mel (B, M, T) -> natural-log linear magnitude (B, F, T), clamped at max_log_mag."""
-        base = torch.log(torch.relu(torch.einsum("fm,bmt->bft", self.pinv, torch.exp(mel))) + self.floor)
-        return torch.clamp(base + self.features(mel), max=self.config.max_log_mag)
-
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        """mel (B, M, T) -> magnitude (B, F, T)."""
-        return torch.exp(self.log_magnitude(mel))
+        """mel (B, M, T) natural-log mel -> magnitude (B, F, T) whose mel is the input's (up to the relu)."""
+        lin = torch.exp(mel)  # (B, M, T)
+        base = torch.relu(torch.einsum("fm,bmt->bft", self.pinv, lin))  # (B, F, T)
+        log_raw = torch.clamp(torch.log(base + self.floor) + self.features(mel), max=self.config.max_log_mag)
+        mag = torch.exp(log_raw)
+        for _ in range(self.projections):  # alternating projections: mel = input, then magnitude >= 0
+            residual = lin - torch.einsum("mf,bft->bmt", self.fb, mag)  # (B, M, T): mel the magnitude misses
+            mag = torch.relu(mag + torch.einsum("fm,bmt->bft", self.pinv, residual))
+        return mag
 
 
 class Vocos(ConvNeXtVocoder):

@@ -69,9 +69,9 @@ def test_magnitude_postnet_graph_parity(tmp_path: Path) -> None:
     spec = export_vocoder(model, tmp_path / "v.onnx")
     assert [t.name for t in spec.outputs] == ["magnitude"] and spec.outputs[0].shape == ("batch", 129, "frames")
     rep = par.vocoder_parity(model, tmp_path / "v.onnx", MEL)
-    assert rep.ok and rep.max_abs < 1e-4 and "log magnitude" in rep.detail, rep
+    assert rep.ok and rep.max_abs < 1e-4 and "magnitude / its peak" in rep.detail, rep
     with torch.no_grad():
-        model.head.bias.add_(0.01)  # the graph no longer matches the module
+        model.head.bias.add_(0.1 * torch.randn_like(model.head.bias))  # the graph no longer matches the module
     assert not par.vocoder_parity(model, tmp_path / "v.onnx", MEL).ok
 
 
