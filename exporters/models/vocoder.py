@@ -82,7 +82,7 @@ class MagnitudePostNet(ConvNeXtVocoder):
             sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
             n_mels=c.n_mels, f_min=c.f_min, f_max=c.f_max,
         )  # fmt: skip
-        fb = mel_filterbank(mel)  # (M, F)
+        fb = np.array(mel_filterbank(mel))  # (M, F), a writable copy of the cached filterbank
         self.register_buffer("fb", torch.from_numpy(fb).float(), persistent=False)
         self.register_buffer("pinv", torch.from_numpy(np.linalg.pinv(fb)).float(), persistent=False)  # (F, M)
         nn.init.zeros_(self.head.weight)  # start as the pseudo-inverse
