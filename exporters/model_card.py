@@ -25,11 +25,12 @@ LIMITATIONS = (
     "Text-conditioned on MiniLM sentence embeddings of category captions (the CLIP-TTA / CLIPSynth-Text "
     "baseline recipe), not CLIPSonic's CLIP image embeddings: no CLIP weights exist on the build machines. "
     "Image queries need a CLIP bundle trained with `sfxgen train` on videos.",
-    "Small CPU-trained model (7.3M-parameter 1-D UNet, ~2 hours on one CPU core): expect recognisable "
-    "character and envelope, with less detail and more noise than real recordings; 24 kHz internally (content "
-    "up to 12 kHz), delivered at 48 kHz.",
-    "No neural vocoder: the CPU-trained Vocos-style vocoder (no adversarial losses) did not beat Griffin-Lim "
-    "in `sfxgen eval`, so waveforms come from Griffin-Lim (32 iterations), with its phasey, smeared transients.",
+    "Small CPU-trained model (7.3M-parameter 1-D UNet, trained on a 2-core CPU: see the steps above): expect "
+    "recognisable character and envelope, with less detail and more noise than real recordings; 24 kHz "
+    "internally (content up to 12 kHz), delivered at 48 kHz.",
+    "No neural vocoder: neither the CPU-trained Vocos-style vocoder (no adversarial losses) nor a magnitude "
+    "post-net beat Griffin-Lim in `sfxgen eval`, so waveforms come from Griffin-Lim (32 iterations), with its "
+    "phasey, smeared transients.",
     "Speech, music phrases and UI voices were excluded from the corpus on purpose; it cannot speak or sing.",
 )
 
