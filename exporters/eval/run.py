@@ -398,7 +398,8 @@ def format_table(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     lines.append(
-        f"| Griffin-Lim on the mel pseudo-inverse (32 it.) | {v['gl_logmel_l1']:.3f} | {v['gl_sc']:.3f} | {v['gl_top1']:.3f} | {v['gl_fd']:.2f} |"
+        f"| Griffin-Lim on the mel pseudo-inverse (32 it.) | {v['gl_logmel_l1']:.3f} | {v['gl_sc']:.3f} "
+        f"| {v['gl_top1']:.3f} | {v['gl_fd']:.2f} |"
     )
     if "neural_logmel_l1" in v:
         lines.append(
