@@ -37,8 +37,13 @@ class LogMel(nn.Module):
         """Magnitude mel (B, M, frames)."""
         return torch.einsum("mf,bft->bmt", self.fbank, self.stft(wave).abs())
 
+    def from_stft(self, spec: torch.Tensor) -> torch.Tensor:
+        """Complex STFT (B, F, frames) from :meth:`stft` -> natural-log mel (B, M, frames)."""
+        mel = torch.einsum("mf,bft->bmt", self.fbank, spec.abs())
+        return torch.log(torch.clamp(mel, min=self.config.log_floor))
+
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        return torch.log(torch.clamp(self.mel(wave), min=self.config.log_floor))
+        return self.from_stft(self.stft(wave))
 
     def normalize(self, log_mel: torch.Tensor) -> torch.Tensor:
         """log-mel -> diffusion space x."""

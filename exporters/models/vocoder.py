@@ -10,9 +10,8 @@
   phases. It predicts a log-domain correction of the filterbank pseudo-inverse (zero at
   initialisation, so it starts as Griffin-Lim's own magnitude), then projects the result
   back onto the magnitudes whose mel is the input (m + pinv(fb) (mel - fb m), alternated with
-  m >= 0): a regression
-  in the log domain predicts a median, not a mean, and would lose energy in noisy bands
-  (measured: mel 0.05-0.2 nats low). Trained on true STFT magnitudes; the pseudo-inverse's
+  m >= 0): a regression in the log domain predicts a median, not a mean, and would lose
+  energy in noisy bands (measured: mel 0.05-0.2 nats low). Trained on true STFT magnitudes; the pseudo-inverse's
   smeared partials are what keep Griffin-Lim from converging.
 """
 

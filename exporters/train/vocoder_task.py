@@ -11,7 +11,7 @@ also trains against the HiFi-GAN multi-period and the UnivNet multi-resolution d
 
 The discriminators are training-only: the loop keeps them in the checkpoint's train_state.
 
-A magnitude model (``mag_postnet``, the default recipe) instead learns the linear STFT
+A magnitude model (``mag_postnet`` recipe) instead learns the linear STFT
 magnitude of each segment from its mel, with the STFT loss at the bundle's own resolution
 (spectral convergence + log-magnitude L1 against the true magnitude); Griffin-Lim phases it.
 """
@@ -139,7 +139,7 @@ class VocoderTask:
         spec = self.log_mel.stft(wave)  # (B, F, T) complex, the bundle's STFT
         eps = self.stft_loss.eps
         mag = torch.sqrt(spec.real**2 + spec.imag**2 + eps**2)
-        mel = self.log_mel(wave)  # (B, M, T) natural-log mel, the model's input
+        mel = self.log_mel.from_stft(spec)  # (B, M, T) natural-log mel, the model's input
         mag_hat = model(mel)  # (B, F, T); through forward so DDP syncs gradients
         sc, log_l1 = spectral_losses(torch.sqrt(mag_hat**2 + eps**2), mag)
         return sc + log_l1, {"sc": float(sc.detach()), "log_mag_l1": float(log_l1.detach())}
