@@ -25,14 +25,16 @@ LIMITATIONS = (
     "Text-conditioned on MiniLM sentence embeddings of category captions (the CLIP-TTA / CLIPSynth-Text "
     "baseline recipe), not CLIPSonic's CLIP image embeddings: no CLIP weights exist on the build machines. "
     "Image queries need a CLIP bundle trained with `sfxgen train` on videos.",
-    "Small CPU-trained model (7.3M-parameter 1-D UNet, trained on a 2-core CPU: see the steps above): expect "
-    "recognisable character and envelope, with less detail and more noise than real recordings; 24 kHz "
-    "internally (content up to 12 kHz), delivered at 48 kHz.",
-    "No neural vocoder: neither the CPU-trained Vocos-style vocoder (no adversarial losses) nor a magnitude "
-    "post-net beat Griffin-Lim in `sfxgen eval`, so waveforms come from Griffin-Lim (32 iterations), with its "
-    "phasey, smeared transients.",
+    "Small model (7.3M-parameter 1-D UNet, trained mostly on a 2-core CPU, the last steps on one GPU: see the "
+    "steps above): expect recognisable character and envelope, with less detail and more noise than real "
+    "recordings; 24 kHz internally (content up to 12 kHz), delivered at 48 kHz.",
+    "No neural vocoder: neither the CPU-trained Vocos-style vocoder (no adversarial losses), a magnitude "
+    "post-net, nor a Vocos GAN given ten minutes of one GPU beat Griffin-Lim on held-out audio, so waveforms "
+    "come from Griffin-Lim (32 iterations), with its phasey, smeared transients.",
     "Speech, music phrases and UI voices were excluded from the corpus on purpose; it cannot speak or sing.",
 )
+
+CPU_VM = "CPU only (2-core shared VM)"
 
 
 def _last_row(run_dir: Path) -> dict[str, str]:
@@ -53,10 +55,17 @@ def _run_facts(run_dir: Path) -> dict[str, Any]:
     }
 
 
-def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path | None = None, history: str = "") -> dict[str, Any]:
+def build_card(
+    corpus: Path,
+    denoiser_run: Path,
+    vocoder_run: Path | None = None,
+    history: str = "",
+    hardware: str = CPU_VM,
+) -> dict[str, Any]:
     """Collect sources, licences, categories and training facts into one JSON-ready dict.
 
-    ``history`` describes earlier runs the denoiser was warm-started from (their logs are not read).
+    ``history`` describes earlier runs the denoiser was warm-started from (their logs are not read);
+    ``hardware`` what the last run trained on.
     """
     report = json.loads((corpus / "report.json").read_text())
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines() if line.strip()]
@@ -82,7 +91,7 @@ def build_card(corpus: Path, denoiser_run: Path, vocoder_run: Path | None = None
             "recipe": "text-conditioned mel diffusion (CLIP-TTA / CLIPSynth-Text baseline) with MiniLM captions",
             **_run_facts(denoiser_run),
             "history": history,
-            "hardware": "CPU only (2-core shared VM)",
+            "hardware": hardware,
             "training_data": json.loads(run_card.read_text()) if run_card.is_file() else None,
         },
         "vocoder": _run_facts(vocoder_run) if vocoder_run else "griffin_lim",
@@ -125,10 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--denoiser-run", type=Path, required=True)
     parser.add_argument("--vocoder-run", type=Path, default=None, help="omit when the bundle uses Griffin-Lim")
     parser.add_argument("--history", default="", help="earlier runs this one was warm-started from, in words")
+    parser.add_argument("--hardware", default=CPU_VM, help=f"what the denoiser run trained on (default: {CPU_VM})")
     parser.add_argument("--out", type=Path, required=True, help="card JSON; a .md beside it is written too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    card = build_card(args.corpus, args.denoiser_run, args.vocoder_run, args.history)
+    card = build_card(args.corpus, args.denoiser_run, args.vocoder_run, args.history, args.hardware)
     args.out.write_text(json.dumps(card, indent=2))
     args.out.with_suffix(".md").write_text(to_markdown(card))
     log.info("wrote %s and %s", args.out, args.out.with_suffix(".md"))

@@ -49,3 +49,7 @@ def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
     md = to_markdown(card)
     assert "piano, rain" in md and "What it cannot do" in md
     json.dumps(card)  # JSON-ready
+    gpu = build_card(corpus, tmp_path / "den", hardware="one NVIDIA H200 (lent GPU)")
+    assert gpu["denoiser"]["hardware"] == "one NVIDIA H200 (lent GPU)"
+    assert "trained on one NVIDIA H200 (lent GPU)." in to_markdown(gpu)
+    assert build_card(corpus, tmp_path / "den")["denoiser"]["hardware"] == "CPU only (2-core shared VM)"
