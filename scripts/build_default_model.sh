@@ -2,6 +2,8 @@
 # How models/default was made, end to end, with this repository's own code (CPU is enough; hours).
 #   bash scripts/build_default_model.sh [CORPUS_DIR] [RUNS_DIR]
 # Each stage resumes where it stopped: re-run the script after an interruption.
+# The shipped bundle's last 6.8k steps ran on a lent GPU at batch 128 (docs/training.md): on a GPU machine
+# use NPROC=1 BATCH=128 (one process per GPU; BATCH is the global batch).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 corpus="${1:-$HOME/sfxgen-corpus}"
@@ -13,16 +15,16 @@ sfx=.venv/bin/sfxgen
 
 # 1. corpus: Debian sound packages + GM soundfont one-shots, rules in exporters/corpus/rules.toml
 $sfx corpus build "$corpus"
-# 2. denoiser (MiniLM-conditioned 1-D UNet); two ranks on a 2-core machine, global batch 32
+# 2. denoiser (MiniLM-conditioned 1-D UNet); by default two ranks on a 2-core machine, global batch 32
 mkdir -p "$runs/default_denoiser"
 .venv/bin/torchrun --standalone --nproc_per_node="${NPROC:-2}" -m exporters.train \
   --config exporters/train/recipes/default_denoiser.toml --data "$corpus" --out "$runs/default_denoiser" \
-  --cache-dir "$runs/cache_denoiser" --batch-size 32 --steps "$steps" --resume --no-progress
+  --cache-dir "$runs/cache_denoiser" --batch-size "${BATCH:-32}" --steps "$steps" --resume --no-progress
 # 3. model card, export (fp16 text encoder, fp32 denoiser, Griffin-Lim vocoder), evaluation
 .venv/bin/python -m exporters.model_card --corpus "$corpus" --denoiser-run "$runs/default_denoiser" \
   --out "$runs/model_card.json"
 $sfx export "$runs/default_denoiser/last.pt" --out models/default --encoder-precision fp16 \
-  --bundle-id sfxgen-default-v3 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
+  --bundle-id sfxgen-default-v4 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
   --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "${GUIDANCE:-3}" --overwrite
 cp "$runs/model_card.md" models/default/DATA_CARD.md
 $sfx eval models/default --corpus "$corpus" --out docs/eval
@@ -30,7 +32,7 @@ $sfx eval models/default --corpus "$corpus" --out docs/eval
 chosen=$(.venv/bin/python -c 'import json,sys; print(json.load(open("docs/eval/eval.json"))["chosen_guidance"])')
 if [ "$chosen" != "${GUIDANCE:-3}" ]; then
   $sfx export "$runs/default_denoiser/last.pt" --out models/default --encoder-precision fp16 \
-    --bundle-id sfxgen-default-v3 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
+    --bundle-id sfxgen-default-v4 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
     --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "$chosen" --overwrite
   cp "$runs/model_card.md" models/default/DATA_CARD.md
 fi
