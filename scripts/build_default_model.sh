@@ -3,7 +3,7 @@
 #   bash scripts/build_default_model.sh [CORPUS_DIR] [RUNS_DIR]
 # Each stage resumes where it stopped: re-run the script after an interruption.
 # The shipped bundle's last 6.8k steps ran on a lent GPU at batch 128 (docs/training.md): on a GPU machine
-# use NPROC=1 BATCH=128 (one process per GPU; BATCH is the global batch).
+# use NPROC=1 BATCH=128 (one process per GPU; BATCH is the global batch) and HARDWARE="..." for the data card.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 corpus="${1:-$HOME/sfxgen-corpus}"
@@ -22,7 +22,7 @@ mkdir -p "$runs/default_denoiser"
   --cache-dir "$runs/cache_denoiser" --batch-size "${BATCH:-32}" --steps "$steps" --resume --no-progress
 # 3. model card, export (fp16 text encoder, fp32 denoiser, Griffin-Lim vocoder), evaluation
 .venv/bin/python -m exporters.model_card --corpus "$corpus" --denoiser-run "$runs/default_denoiser" \
-  --out "$runs/model_card.json"
+  --hardware "${HARDWARE:-CPU only (2-core shared VM)}" --out "$runs/model_card.json"
 $sfx export "$runs/default_denoiser/last.pt" --out models/default --encoder-precision fp16 \
   --bundle-id sfxgen-default-v4 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
   --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "${GUIDANCE:-3}" --overwrite
