@@ -39,6 +39,13 @@ class MultiResolutionSTFTLoss(nn.Module):
         spec = torch.stft(wave, n_fft, hop, win, window=getattr(self, f"window{i}"), return_complex=True)
         return torch.sqrt(spec.real**2 + spec.imag**2 + self.eps**2)  # (B, F, frames), safe gradient at 0
 
+    def spectral_convergence(self, wave_hat: torch.Tensor, wave: torch.Tensor) -> torch.Tensor:
+        """Spectral convergence alone, averaged over resolutions (as :mod:`exporters.eval.metrics` reports it)."""
+        total = wave.new_zeros(())
+        for i in range(len(self.resolutions)):
+            total = total + spectral_losses(self._mag(wave_hat, i), self._mag(wave, i))[0]
+        return total / len(self.resolutions)
+
     def forward(self, wave_hat: torch.Tensor, wave: torch.Tensor) -> torch.Tensor:
         """wave_hat, wave (B, S) -> scalar loss."""
         total = wave.new_zeros(())

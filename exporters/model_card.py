@@ -28,10 +28,18 @@ LIMITATIONS = (
     "Small model (7.3M-parameter 1-D UNet, trained mostly on a 2-core CPU, the last steps on one GPU: see the "
     "steps above): expect recognisable character and envelope, with less detail and more noise than real "
     "recordings; 24 kHz internally (content up to 12 kHz), delivered at 48 kHz.",
+    "Speech, music phrases and UI voices were excluded from the corpus on purpose; it cannot speak or sing.",
+)
+
+NO_VOCODER = (
     "No neural vocoder: neither the CPU-trained Vocos-style vocoder (no adversarial losses), a magnitude "
     "post-net, nor a Vocos GAN given ten minutes of one GPU beat Griffin-Lim on held-out audio, so waveforms "
-    "come from Griffin-Lim (32 iterations), with its phasey, smeared transients.",
-    "Speech, music phrases and UI voices were excluded from the corpus on purpose; it cannot speak or sing.",
+    "come from Griffin-Lim (32 iterations), with its phasey, smeared transients."
+)
+MAGNITUDE_VOCODER = (
+    "The vocoder is a neural mel-to-magnitude post-net trained through the runtime's Griffin-Lim: the phase "
+    "is still Griffin-Lim's (32 iterations), so transients stay somewhat phasey and smeared; it is not a "
+    "waveform GAN vocoder (a Vocos GAN given ten minutes of one GPU lost to Griffin-Lim by far)."
 )
 
 CPU_VM = "CPU only (2-core shared VM)"
@@ -47,12 +55,15 @@ def _last_row(run_dir: Path) -> dict[str, str]:
 def _run_facts(run_dir: Path) -> dict[str, Any]:
     last = _last_row(run_dir)
     cfg = json.loads((run_dir / "config.json").read_text())
-    return {
+    facts = {
         "model": cfg["model"],
         "steps": int(last["step"]),
         "final_loss": float(last["loss"]),
         "batch_size": cfg.get("loop", {}).get("batch_size"),
     }
+    if cfg.get("task") == "vocoder" and "magnitude_target" in cfg.get("vocoder", {}):
+        facts["magnitude_target"] = cfg["vocoder"]["magnitude_target"]
+    return facts
 
 
 def build_card(
@@ -61,11 +72,12 @@ def build_card(
     vocoder_run: Path | None = None,
     history: str = "",
     hardware: str = CPU_VM,
+    vocoder_hardware: str = CPU_VM,
 ) -> dict[str, Any]:
     """Collect sources, licences, categories and training facts into one JSON-ready dict.
 
     ``history`` describes earlier runs the denoiser was warm-started from (their logs are not read);
-    ``hardware`` what the last run trained on.
+    ``hardware`` what the last denoiser run trained on, ``vocoder_hardware`` the vocoder run.
     """
     report = json.loads((corpus / "report.json").read_text())
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines() if line.strip()]
@@ -94,8 +106,8 @@ def build_card(
             "hardware": hardware,
             "training_data": json.loads(run_card.read_text()) if run_card.is_file() else None,
         },
-        "vocoder": _run_facts(vocoder_run) if vocoder_run else "griffin_lim",
-        "limitations": list(LIMITATIONS),
+        "vocoder": {**_run_facts(vocoder_run), "hardware": vocoder_hardware} if vocoder_run else "griffin_lim",
+        "limitations": [*LIMITATIONS[:3], MAGNITUDE_VOCODER if vocoder_run else NO_VOCODER, *LIMITATIONS[3:]],
     }
 
 
@@ -117,7 +129,10 @@ def to_markdown(card: dict[str, Any]) -> str:
         f"{d['batch_size']}), final loss {d['final_loss']:.3f}, trained on {d['hardware']}. {d['history']}",
         "Vocoder: Griffin-Lim (numpy, 32 iterations)."
         if v == "griffin_lim"
-        else f"Vocoder: {v['model']['type']} {v['model']['config']}, {v['steps']} steps.",
+        else f"Vocoder: {v['model']['type']} {v['model']['config']}, {v['steps']} steps (batch size "
+        f"{v['batch_size']}, final loss {v['final_loss']:.3f}"
+        + (", trained through Griffin-Lim" if v.get("magnitude_target") == "griffin_lim" else "")
+        + f"), on the corpus' training split, trained on {v['hardware']}.",
         "",
         "Categories: " + ", ".join(c["categories"]),
         "",
@@ -135,10 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vocoder-run", type=Path, default=None, help="omit when the bundle uses Griffin-Lim")
     parser.add_argument("--history", default="", help="earlier runs this one was warm-started from, in words")
     parser.add_argument("--hardware", default=CPU_VM, help=f"what the denoiser run trained on (default: {CPU_VM})")
+    parser.add_argument("--vocoder-hardware", default=CPU_VM, help=f"what the vocoder run trained on ({CPU_VM})")
     parser.add_argument("--out", type=Path, required=True, help="card JSON; a .md beside it is written too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    card = build_card(args.corpus, args.denoiser_run, args.vocoder_run, args.history, args.hardware)
+    card = build_card(
+        args.corpus, args.denoiser_run, args.vocoder_run, args.history, args.hardware, args.vocoder_hardware
+    )
     args.out.write_text(json.dumps(card, indent=2))
     args.out.with_suffix(".md").write_text(to_markdown(card))
     log.info("wrote %s and %s", args.out, args.out.with_suffix(".md"))

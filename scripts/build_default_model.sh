@@ -20,18 +20,22 @@ mkdir -p "$runs/default_denoiser"
 .venv/bin/torchrun --standalone --nproc_per_node="${NPROC:-2}" -m exporters.train \
   --config exporters/train/recipes/default_denoiser.toml --data "$corpus" --out "$runs/default_denoiser" \
   --cache-dir "$runs/cache_denoiser" --batch-size "${BATCH:-32}" --steps "$steps" --resume --no-progress
-# 3. model card, export (fp16 text encoder, fp32 denoiser, Griffin-Lim vocoder), evaluation
+# 3. vocoder: mel -> magnitude post-net trained through the runtime's Griffin-Lim (one process, two threads)
+mkdir -p "$runs/vocoder_glpost"
+OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe mag_postnet_gl --data "$corpus" \
+  --out "$runs/vocoder_glpost" --cache-dir "$runs/cache_vocoder" --steps "${VOCODER_STEPS:-8000}" --resume --no-progress
+# 4. model card, export (fp16 text encoder, fp32 denoiser and vocoder), evaluation
 .venv/bin/python -m exporters.model_card --corpus "$corpus" --denoiser-run "$runs/default_denoiser" \
-  --hardware "${HARDWARE:-CPU only (2-core shared VM)}" --out "$runs/model_card.json"
-$sfx export "$runs/default_denoiser/last.pt" --out models/default --encoder-precision fp16 \
+  --vocoder-run "$runs/vocoder_glpost" --hardware "${HARDWARE:-CPU only (2-core shared VM)}" --out "$runs/model_card.json"
+$sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default --encoder-precision fp16 \
   --bundle-id sfxgen-default-v4 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
   --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "${GUIDANCE:-3}" --overwrite
 cp "$runs/model_card.md" models/default/DATA_CARD.md
 $sfx eval models/default --corpus "$corpus" --out docs/eval
-# 4. record the guidance the evaluation chose as the bundle's default
+# 5. record the guidance the evaluation chose as the bundle's default
 chosen=$(.venv/bin/python -c 'import json,sys; print(json.load(open("docs/eval/eval.json"))["chosen_guidance"])')
 if [ "$chosen" != "${GUIDANCE:-3}" ]; then
-  $sfx export "$runs/default_denoiser/last.pt" --out models/default --encoder-precision fp16 \
+  $sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default --encoder-precision fp16 \
     --bundle-id sfxgen-default-v4 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
     --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "$chosen" --overwrite
   cp "$runs/model_card.md" models/default/DATA_CARD.md

@@ -70,11 +70,16 @@ def fast_istft(spec: np.ndarray, config: MelConfig, length: int) -> np.ndarray:
     return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
 
 
+def initial_angles(shape: tuple[int, ...]) -> np.ndarray:
+    """Griffin-Lim's fixed-seed initial phase factors exp(i phi), phi ~ U[0, 2 pi), of a magnitude's shape."""
+    rng = np.random.default_rng(GL_SEED)
+    return np.exp(2j * np.pi * rng.random(shape))
+
+
 def griffin_lim(magnitude: np.ndarray, config: MelConfig, length: int, n_iter: int = GL_ITERS) -> np.ndarray:
     """Fast Griffin-Lim: linear magnitude (..., F, T) -> waveform (..., length), deterministic."""
     full = num_samples(magnitude.shape[-1], config)  # iterate on every frame, crop at the end
-    rng = np.random.default_rng(GL_SEED)
-    angles = np.exp(2j * np.pi * rng.random(magnitude.shape))
+    angles = initial_angles(magnitude.shape)
     prev = np.zeros_like(angles)
     for _ in range(n_iter):
         wave = fast_istft(magnitude * angles, config, full)

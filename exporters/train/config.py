@@ -102,6 +102,9 @@ class DenoiserTaskConfig:
     min_items_per_category: int = 0  # oversample: each epoch repeats a rarer category's items up to this many; 0 = off
 
 
+MAGNITUDE_TARGETS = ("stft", "griffin_lim")
+
+
 @dataclasses.dataclass(frozen=True)
 class VocoderTaskConfig:
     """Mel -> waveform vocoder trained on random segments, optionally against discriminators (GAN)."""
@@ -119,8 +122,19 @@ class VocoderTaskConfig:
     disc_betas: tuple[float, float] = (0.8, 0.99)  # discriminators' AdamW betas (HiFi-GAN)
     mpd: dict[str, Any] = dataclasses.field(default_factory=dict)  # MultiPeriodDiscriminatorConfig fields
     mrd: dict[str, Any] = dataclasses.field(default_factory=dict)  # MultiResolutionDiscriminatorConfig fields
+    # magnitude models (mag_postnet) only: "stft" regresses the true STFT magnitude; "griffin_lim" runs the
+    # runtime's fast Griffin-Lim (differentiably, gl_iters iterations) on the prediction and scores the wave
+    magnitude_target: str = "stft"
+    gl_iters: int = 32  # Griffin-Lim iterations run in training (the runtime runs sfxgen.vocoder.GL_ITERS)
+    gl_grad_iters: int = 0  # of those, the last ones that carry gradient (0: the final synthesis only; see griffin_lim)
 
     def __post_init__(self) -> None:
+        if self.magnitude_target not in MAGNITUDE_TARGETS:
+            raise ValueError(
+                f"vocoder.magnitude_target must be one of {MAGNITUDE_TARGETS}, not {self.magnitude_target!r}"
+            )
+        if self.gl_iters < 1 or not 0 <= self.gl_grad_iters <= self.gl_iters:
+            raise ValueError("vocoder.gl_iters must be >= 1 and 0 <= vocoder.gl_grad_iters <= gl_iters")
         for name in ("mpd", "mrd"):  # unknown keys and bad values fail when the recipe is read
             parse_spec({"type": name, "config": getattr(self, name)}, f"vocoder.{name}")
         if self.disc_start_step < 0:

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from exporters import configs as mconfigs
+from exporters.griffin_lim import griffin_lim as griffin_lim_torch
 from exporters.losses import (
     MelL1Loss,
     MultiResolutionSTFTLoss,
@@ -129,18 +130,37 @@ class VocoderTask:
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """The reconstruction loss alone (the non-adversarial recipe); the magnitude loss for a post-net."""
         if self.output == "magnitude":
-            return self.magnitude_loss(model, batch)
+            return self.magnitude_loss(model, batch, generator)
         return self.reconstruction_loss(self.generate(model, batch, generator))
 
-    def magnitude_loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Spectral convergence + log-magnitude L1 of the predicted vs the true linear STFT magnitude."""
+    def magnitude_loss(
+        self, model: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The post-net's loss, by ``vocoder.magnitude_target``.
+
+        "stft": spectral convergence + log-magnitude L1 of the predicted vs the true linear STFT magnitude.
+        "griffin_lim": the predicted magnitude is phased by the runtime's fast Griffin-Lim (random initial
+        phase; gradient through its last ``gl_grad_iters`` iterations and the synthesis) and the wave scored
+        as the eval does: mel_weight * log-mel L1 + stft_weight * multi-resolution spectral convergence,
+        both against the true segment.
+        """
         wave = batch["wave"]  # (B, S)
         self.log_mel.to(wave.device)
         spec = self.log_mel.stft(wave)  # (B, F, T) complex, the bundle's STFT
-        eps = self.stft_loss.eps
-        mag = torch.sqrt(spec.real**2 + spec.imag**2 + eps**2)
         mel = self.log_mel.from_stft(spec)  # (B, M, T) natural-log mel, the model's input
         mag_hat = model(mel)  # (B, F, T); through forward so DDP syncs gradients
+        eps = self.stft_loss.eps
+        v = self.config.vocoder
+        if v.magnitude_target == "griffin_lim":
+            phase = torch.rand(mag_hat.shape, generator=generator, device=generator.device) * (2 * torch.pi)
+            angles = torch.polar(torch.ones_like(phase), phase).to(wave.device)  # (B, F, T) initial phase
+            wave_hat = griffin_lim_torch(mag_hat, self.log_mel, angles, v.gl_iters, grad_iters=v.gl_grad_iters)
+            n = min(wave_hat.shape[-1], wave.shape[-1])
+            l_mel = torch.mean(torch.abs(self.log_mel(wave_hat[:, :n]) - self.log_mel(wave[:, :n])))
+            l_sc = self.stft_loss.spectral_convergence(wave_hat[:, :n], wave[:, :n])
+            total = v.mel_weight * l_mel + v.stft_weight * l_sc
+            return total, {"mel_l1": float(l_mel.detach()), "sc": float(l_sc.detach())}
+        mag = torch.sqrt(spec.real**2 + spec.imag**2 + eps**2)
         sc, log_l1 = spectral_losses(torch.sqrt(mag_hat**2 + eps**2), mag)
         return sc + log_l1, {"sc": float(sc.detach()), "log_mag_l1": float(log_l1.detach())}
 

@@ -37,7 +37,10 @@ def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
         run = tmp_path / name
         run.mkdir()
         (run / "log.csv").write_text("step,loss,lr,grad_norm,sec_per_step,wall_s\n10,1.0,1e-4,1,0.3,5\n" + last + "\n")
-        (run / "config.json").write_text(json.dumps({"model": {"type": "x", "config": {}}, "loop": {"batch_size": 16}}))
+        cfg = {"model": {"type": "x", "config": {}}, "loop": {"batch_size": 16}}
+        if name == "voc":
+            cfg |= {"task": "vocoder", "vocoder": {"magnitude_target": "griffin_lim"}}
+        (run / "config.json").write_text(json.dumps(cfg))
     card = build_card(corpus, tmp_path / "den", tmp_path / "voc")
     assert card["corpus"]["train_minutes"] == 1.1
     assert card["corpus"]["licence_per_package"] == {"0ad-data: CC-BY-SA-3.0": 2, "gm: MIT": 1}
@@ -45,8 +48,12 @@ def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
     assert card["denoiser"]["training_data"] is None
     assert card["vocoder"]["final_loss"] == 30.5
     assert build_card(corpus, tmp_path / "den")["vocoder"] == "griffin_lim"
-    assert "Griffin-Lim" in to_markdown(build_card(corpus, tmp_path / "den"))
+    plain = to_markdown(build_card(corpus, tmp_path / "den"))
+    assert "Vocoder: Griffin-Lim" in plain and "No neural vocoder" in plain
     md = to_markdown(card)
+    assert "900 steps (batch size 16, final loss 30.500, trained through Griffin-Lim), on the corpus' training " in md
+    assert "split, trained on CPU only (2-core shared VM)." in md
+    assert "No neural vocoder" not in md and "post-net trained through the runtime's Griffin-Lim" in md
     assert "piano, rain" in md and "What it cannot do" in md
     json.dumps(card)  # JSON-ready
     gpu = build_card(corpus, tmp_path / "den", hardware="one NVIDIA H200 (lent GPU)")
