@@ -28,7 +28,7 @@ OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe mag_postnet_gl --
 .venv/bin/python -m exporters.model_card --corpus "$corpus" --denoiser-run "$runs/default_denoiser" \
   --vocoder-run "$runs/vocoder_glpost" --hardware "${HARDWARE:-CPU only (2-core shared VM)}" --out "$runs/model_card.json"
 $sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default --encoder-precision fp16 \
-  --bundle-id sfxgen-default-v4 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
+  --bundle-id sfxgen-default-v5 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
   --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "${GUIDANCE:-3}" --overwrite
 cp "$runs/model_card.md" models/default/DATA_CARD.md
 $sfx eval models/default --corpus "$corpus" --out docs/eval
@@ -36,7 +36,7 @@ $sfx eval models/default --corpus "$corpus" --out docs/eval
 chosen=$(.venv/bin/python -c 'import json,sys; print(json.load(open("docs/eval/eval.json"))["chosen_guidance"])')
 if [ "$chosen" != "${GUIDANCE:-3}" ]; then
   $sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default --encoder-precision fp16 \
-    --bundle-id sfxgen-default-v4 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
+    --bundle-id sfxgen-default-v5 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
     --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "$chosen" --overwrite
   cp "$runs/model_card.md" models/default/DATA_CARD.md
 fi

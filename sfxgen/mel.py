@@ -76,9 +76,9 @@ def stft(wave: np.ndarray, config: MelConfig) -> np.ndarray:
     pad = config.n_fft // 2
     mode = "reflect" if wave.shape[-1] > pad else "constant"
     padded = np.pad(wave, [(0, 0)] * (wave.ndim - 1) + [(pad, pad)], mode=mode)
-    n_frames = 1 + (padded.shape[-1] - config.n_fft) // config.hop_length
-    idx = np.arange(config.n_fft)[None, :] + config.hop_length * np.arange(n_frames)[:, None]
-    frames = padded[..., idx] * hann_window(config.win_length, config.n_fft)  # (..., frames, n_fft)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, config.n_fft, axis=-1)  # a view, no copy
+    window = hann_window(config.win_length, config.n_fft)
+    frames = windows[..., :: config.hop_length, :] * window  # (..., frames, n_fft)
     return np.swapaxes(np.fft.rfft(frames, axis=-1), -1, -2)
 
 

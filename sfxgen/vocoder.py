@@ -2,7 +2,8 @@
 
 A neural vocoder's graph returns the waveform, a complex STFT (``spec_real``, ``spec_imag``),
 which we finish with :func:`sfxgen.mel.istft` (ONNX has no ISTFT op), or a linear
-``magnitude`` (a mel-to-linear post-net, Tacotron-style), which we phase by Griffin-Lim.
+``magnitude`` (a mel-to-linear post-net, Tacotron-style), which we phase by Griffin-Lim: the
+default bundle's, trained through a torch twin of :func:`griffin_lim` (exporters/griffin_lim.py).
 Without a vocoder graph: mel pseudo-inverse to a linear magnitude, then the same fast
 Griffin-Lim (Perraudin et al. 2013, momentum 0.99) with a fixed-seed initial phase, so it is
 deterministic.
@@ -55,16 +56,25 @@ def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
     return out.reshape((*frames.shape[:-2], total))
 
 
-def fast_istft(spec: np.ndarray, config: MelConfig, length: int) -> np.ndarray:
-    """Same result as :func:`sfxgen.mel.istft` (windowed overlap-add, centred), vectorised over frames."""
+def _window_norm(num_frames: int, config: MelConfig) -> np.ndarray:
+    """Overlap-added squared window of num_frames centred frames, floored at 1 where ~0: the ISTFT divisor."""
+    window = melmod.hann_window(config.win_length, config.n_fft)
+    norm = _overlap_add(np.broadcast_to(window**2, (num_frames, config.n_fft)), config.hop_length)
+    pad = config.n_fft // 2
+    norm = norm[pad:-pad]
+    return np.where(norm > 1e-11, norm, 1.0)
+
+
+def fast_istft(spec: np.ndarray, config: MelConfig, length: int, norm: np.ndarray | None = None) -> np.ndarray:
+    """Same result as :func:`sfxgen.mel.istft` (windowed overlap-add, centred), vectorised over frames.
+
+    ``norm``: :func:`_window_norm` of the frame count, when the caller reuses it across calls.
+    """
     window = melmod.hann_window(config.win_length, config.n_fft)
     frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=config.n_fft, axis=-1) * window  # (..., T, n_fft)
-    n = frames.shape[-2]
     out = _overlap_add(frames, config.hop_length)
-    norm = _overlap_add(np.broadcast_to(window**2, (n, config.n_fft)), config.hop_length)
     pad = config.n_fft // 2
-    out, norm = out[..., pad:-pad], norm[pad:-pad]
-    out = out / np.where(norm > 1e-11, norm, 1.0)
+    out = out[..., pad:-pad] / (_window_norm(frames.shape[-2], config) if norm is None else norm)
     if out.shape[-1] >= length:
         return out[..., :length]
     return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
@@ -80,14 +90,18 @@ def griffin_lim(magnitude: np.ndarray, config: MelConfig, length: int, n_iter: i
     """Fast Griffin-Lim: linear magnitude (..., F, T) -> waveform (..., length), deterministic."""
     full = num_samples(magnitude.shape[-1], config)  # iterate on every frame, crop at the end
     angles = initial_angles(magnitude.shape)
+    norm = _window_norm(magnitude.shape[-1], config)
     prev = np.zeros_like(angles)
     for _ in range(n_iter):
-        wave = fast_istft(magnitude * angles, config, full)
+        wave = fast_istft(magnitude * angles, config, full, norm)
         rebuilt = melmod.stft(wave, config)  # (..., F, T)
-        accel = rebuilt - (GL_MOMENTUM / (1.0 + GL_MOMENTUM)) * prev
-        prev = rebuilt
-        angles = accel / np.maximum(np.abs(accel), 1e-16)
-    return fast_istft(magnitude * angles, config, length)
+        # in place and by a real reciprocal: on these CPUs fresh 6 MB temporaries (page faults) and a
+        # complex / real division cost more than the FFTs; the result is the same
+        prev *= -GL_MOMENTUM / (1.0 + GL_MOMENTUM)
+        prev += rebuilt  # accel = rebuilt - momentum / (1 + momentum) * prev
+        accel, prev = prev, rebuilt
+        angles = accel * (1.0 / np.maximum(np.abs(accel), 1e-16))
+    return fast_istft(magnitude * angles, config, length, norm)
 
 
 class Vocoder:

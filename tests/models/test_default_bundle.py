@@ -20,6 +20,8 @@ def test_default_bundle_loads_with_checksums_and_fits_the_budget():
     assert total <= BUDGET_BYTES, f"models/default is {total / 2**20:.1f} MiB, budget 150 MiB"
     assert bundle.has(GraphRole.TEXT_ENCODER) and bundle.has(GraphRole.DENOISER)
     assert bundle.query.kind.value == "minilm"
+    # the vocoder: a mel -> magnitude post-net the engine phases with Griffin-Lim
+    assert bundle.has(GraphRole.VOCODER) and bundle.vocoder_output.value == "magnitude"
 
 
 def test_default_bundle_carries_its_licence_and_model_card():
@@ -29,6 +31,7 @@ def test_default_bundle_carries_its_licence_and_model_card():
     assert card["corpus"]["clips"] > 1000 and len(card["corpus"]["categories"]) > 50
     assert card["corpus"]["licences"] and card["limitations"]
     assert card["denoiser"]["steps"] > 0
+    assert card["vocoder"]["magnitude_target"] == "griffin_lim" and card["vocoder"]["steps"] > 0
     assert (DEFAULT / "DATA_CARD.md").read_text().startswith("# sfxgen default model")
     json.dumps(card)
 
