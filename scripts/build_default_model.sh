@@ -27,16 +27,17 @@ OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe mag_postnet_gl --
 # 4. model card, export (fp16 text encoder, fp32 denoiser and vocoder), evaluation
 .venv/bin/python -m exporters.model_card --corpus "$corpus" --denoiser-run "$runs/default_denoiser" \
   --vocoder-run "$runs/vocoder_glpost" --hardware "${HARDWARE:-CPU only (2-core shared VM)}" --out "$runs/model_card.json"
-$sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default --encoder-precision fp16 \
-  --bundle-id sfxgen-default-v5 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
-  --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "${GUIDANCE:-3}" --overwrite
-cp "$runs/model_card.md" models/default/DATA_CARD.md
+export_default() {  # $1: the bundle's default guidance w
+  $sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default \
+    --encoder-precision fp16 --bundle-id sfxgen-default-v5 \
+    --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" --data-card "$runs/model_card.json" \
+    --steps 25 --sampler dpmpp_2m --guidance "$1" --overwrite
+  cp "$runs/model_card.md" models/default/DATA_CARD.md
+}
+export_default "${GUIDANCE:-3}"
 $sfx eval models/default --corpus "$corpus" --out docs/eval
 # 5. record the guidance the evaluation chose as the bundle's default
 chosen=$(.venv/bin/python -c 'import json,sys; print(json.load(open("docs/eval/eval.json"))["chosen_guidance"])')
 if [ "$chosen" != "${GUIDANCE:-3}" ]; then
-  $sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default --encoder-precision fp16 \
-    --bundle-id sfxgen-default-v5 --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" \
-    --data-card "$runs/model_card.json" --steps 25 --sampler dpmpp_2m --guidance "$chosen" --overwrite
-  cp "$runs/model_card.md" models/default/DATA_CARD.md
+  export_default "$chosen"
 fi

@@ -149,17 +149,18 @@ class VocoderTask:
         spec = self.log_mel.stft(wave)  # (B, F, T) complex, the bundle's STFT
         mel = self.log_mel.from_stft(spec)  # (B, M, T) natural-log mel, the model's input
         mag_hat = model(mel)  # (B, F, T); through forward so DDP syncs gradients
-        eps = self.stft_loss.eps
         v = self.config.vocoder
         if v.magnitude_target == "griffin_lim":
             phase = torch.rand(mag_hat.shape, generator=generator, device=generator.device) * (2 * torch.pi)
             angles = torch.polar(torch.ones_like(phase), phase).to(wave.device)  # (B, F, T) initial phase
             wave_hat = griffin_lim_torch(mag_hat, self.log_mel, angles, v.gl_iters, grad_iters=v.gl_grad_iters)
-            n = min(wave_hat.shape[-1], wave.shape[-1])
-            l_mel = torch.mean(torch.abs(self.log_mel(wave_hat[:, :n]) - self.log_mel(wave[:, :n])))
+            n = min(wave_hat.shape[-1], wave.shape[-1])  # = S: segments are whole hops
+            target = mel if n == wave.shape[-1] else self.log_mel(wave[:, :n])  # the input mel, not recomputed
+            l_mel = torch.mean(torch.abs(self.log_mel(wave_hat[:, :n]) - target))
             l_sc = self.stft_loss.spectral_convergence(wave_hat[:, :n], wave[:, :n])
             total = v.mel_weight * l_mel + v.stft_weight * l_sc
             return total, {"mel_l1": float(l_mel.detach()), "sc": float(l_sc.detach())}
+        eps = self.stft_loss.eps
         mag = torch.sqrt(spec.real**2 + spec.imag**2 + eps**2)
         sc, log_l1 = spectral_losses(torch.sqrt(mag_hat**2 + eps**2), mag)
         return sc + log_l1, {"sc": float(sc.detach()), "log_mag_l1": float(log_l1.detach())}
