@@ -1,4 +1,4 @@
-"""Finding audio in extracted packages (plain files and zip/pk3 members) and preparing clips."""
+"""Finding audio in extracted packages (plain files, zip/pk3 and Qt resource members) and preparing clips."""
 
 from __future__ import annotations
 
@@ -26,18 +26,21 @@ SILENCE_RMS_DB = -70.0  # ... or whose RMS stays below this
 
 @dataclass(frozen=True)
 class AudioFile:
-    """One audio file of a package: a plain file, or a member of a zip-format archive."""
+    """One audio file of a package: a plain file, or a member of an archive (zip format or Qt resources)."""
 
     package: str
     source_path: str  # relative to the package root; archive members as "<archive>:<member>"
     licence_path: str  # installed-looking path used for DEP-5 licence lookup
     file: Path  # the file itself, or the archive that holds it
     member: str | None = None  # archive member name, if inside an archive
+    archive_kind: str = "zip"  # "zip" or "qrc", for archive members
 
     def read_bytes(self) -> bytes:
         """The encoded audio bytes."""
         if self.member is None:
             return self.file.read_bytes()
+        if self.archive_kind == "qrc":
+            return _read_qrc(self.file, self.member)
         return _open_zip(self.file).read(self.member)
 
 
@@ -57,19 +60,64 @@ def find_audio(source: Source, root: Path) -> list[AudioFile]:
                 found[rel] = AudioFile(source.package, rel, rel, path)
     for spec in source.archives:
         for archive in root.glob(spec.archive):
-            for item in archive_members(archive, spec.members):
+            for item in archive_members(archive, spec.members, spec.kind):
                 rel_archive = archive.relative_to(root).as_posix()
                 rel = f"{rel_archive}:{item}"
                 licence_path = f"{archive.parent.relative_to(root).as_posix()}/{item}"
-                found[rel] = AudioFile(source.package, rel, licence_path, archive, item)
+                found[rel] = AudioFile(source.package, rel, licence_path, archive, item, spec.kind)
     return [found[k] for k in sorted(found)]
 
 
-def archive_members(archive: Path, pattern: str) -> list[str]:
-    """Audio members of a zip-format archive (zip, pk3) whose names match the fnmatch ``pattern``."""
-    with zipfile.ZipFile(archive) as zf:
-        names = [i.filename for i in zf.infolist() if not i.is_dir()]
+def archive_members(archive: Path, pattern: str, kind: str = "zip") -> list[str]:
+    """Audio members of an archive (``kind`` "zip": zip, pk3; "qrc": Qt .rcc) matching the fnmatch ``pattern``."""
+    if kind == "qrc":
+        names = _qrc_members(archive)
+    elif kind == "zip":
+        with zipfile.ZipFile(archive) as zf:
+            names = [i.filename for i in zf.infolist() if not i.is_dir()]
+    else:
+        raise ValueError(f"unknown archive kind {kind!r}; use 'zip' or 'qrc'")
     return sorted(n for n in names if fnmatch.fnmatchcase(n, pattern) and n.lower().endswith(AUDIO_SUFFIXES))
+
+
+@functools.cache
+def _qrc_root(archive: Path) -> str:
+    """Register a binary Qt resource file under a private resource root and return that root.
+
+    Qt's own reader (PySide6, already a dependency for the panel) handles the format's tree and its
+    zlib/zstd member compression; hand-parsing it would duplicate that.
+    """
+    from PySide6.QtCore import QResource  # imported here: only resource-packed packages need Qt
+
+    root = "/sfxgen-" + hashlib.sha1(str(archive.resolve()).encode()).hexdigest()[:12]
+    if not QResource.registerResource(str(archive), root):
+        raise ValueError(f"{archive} is not a readable Qt resource (.rcc) file")
+    return root
+
+
+def _qrc_members(archive: Path) -> list[str]:
+    from PySide6.QtCore import QDirIterator
+
+    prefix = f":{_qrc_root(archive)}/"
+    it = QDirIterator(prefix, QDirIterator.IteratorFlag.Subdirectories)
+    names = []
+    while it.hasNext():
+        path = it.next()
+        if it.fileInfo().isFile():
+            names.append(path[len(prefix) :])
+    return names
+
+
+def _read_qrc(archive: Path, member: str) -> bytes:
+    from PySide6.QtCore import QFile, QIODevice
+
+    f = QFile(f":{_qrc_root(archive)}/{member}")
+    if not f.open(QIODevice.OpenModeFlag.ReadOnly):
+        raise OSError(f"cannot read {member} from Qt resource file {archive}")
+    try:
+        return bytes(f.readAll().data())
+    finally:
+        f.close()
 
 
 def decode_mono(data: bytes) -> tuple[np.ndarray, int]:

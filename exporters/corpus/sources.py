@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ArchiveGlob:
-    """Audio stored inside a zip-format archive (zip, pk3) that the package installs."""
+    """Audio stored inside an archive that the package installs: zip format (zip, pk3) or Qt resources (rcc)."""
 
     archive: str  # glob of the archive, relative to the extracted package root
     members: str  # fnmatch glob of audio members inside the archive
+    kind: str = "zip"  # "zip" (zip, pk3) or "qrc" (a binary Qt resource file, read with Qt's own reader)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,26 @@ SOURCES: tuple[Source, ...] = (
         ),
         upstream_prefix=("usr/share/games/supertuxkart/", ""),
         note="SuperTuxKart effects (per-file licences, many CC0/CC-BY)",
+    ),
+    Source(
+        package="minetest-data",
+        licence="CC-BY-SA-3.0",
+        audio_globs=("usr/share/games/minetest/games/minetest_game/mods/*/sounds/*.ogg",),
+        upstream_prefix=("usr/share/games/minetest/games/minetest_game/", "mtg/"),
+        note="Minetest Game footsteps on 9 surfaces, glass breaking, digging, doors, fire, water",
+    ),
+    Source(
+        package="freedroidrpg-data",
+        licence="GPL-2+",
+        audio_globs=("usr/share/freedroidrpg/data/sound/effects/**/*.ogg",),
+        note="FreedroidRPG glass breaking, blasts, sci-fi weapons",
+    ),
+    Source(
+        package="gcompris-qt-data",
+        licence="GPL-3+",
+        archives=(ArchiveGlob("usr/share/gcompris-qt/rcc/*.rcc", "gcompris/src/activities/*", kind="qrc"),),
+        upstream_prefix=("usr/share/gcompris-qt/rcc/gcompris/", ""),
+        note="GCompris farm animals (dog, cow, pig, horse ...) and sound-memory effects (barks, rain, engine)",
     ),
     Source(
         package="tuxpaint-stamps-default",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from exporters.corpus import audio
@@ -35,6 +38,35 @@ def test_archive_extraction(tmp_path: Path) -> None:
     assert found.licence_path == "usr/share/game/sound/steps/gravel1.wav"
     x, sr = audio.decode_mono(found.read_bytes())
     assert sr == SR and np.allclose(x, tone, atol=1e-4)
+
+
+def test_qt_resource_extraction(tmp_path: Path) -> None:
+    """Audio packed in a binary Qt resource file (GCompris's .rcc) is listed and read like zip members."""
+    tone = 0.5 * np.sin(np.arange(SR) * 0.07).astype(np.float32)
+    res = tmp_path / "res"
+    (res / "gcompris/src/animals").mkdir(parents=True)
+    (res / "gcompris/src/animals/dog.wav").write_bytes(_wav_bytes(tone))
+    (res / "gcompris/src/readme.txt").write_text("not audio")
+    (res / "x.qrc").write_text(
+        '<RCC><qresource prefix="/">'
+        "<file>gcompris/src/animals/dog.wav</file><file>gcompris/src/readme.txt</file>"
+        "</qresource></RCC>"
+    )
+    rcc = tmp_path / "usr/share/app/rcc/animals.rcc"
+    rcc.parent.mkdir(parents=True)
+    pyside6_rcc = Path(sys.executable).with_name("pyside6-rcc")
+    subprocess.run([str(pyside6_rcc), "--binary", "-o", str(rcc), str(res / "x.qrc")], check=True, cwd=res)
+    src = Source("pkg", "GPL-3+", archives=(ArchiveGlob("usr/share/app/rcc/*.rcc", "gcompris/*", kind="qrc"),))
+    (found,) = audio.find_audio(src, tmp_path)
+    assert found.source_path == "usr/share/app/rcc/animals.rcc:gcompris/src/animals/dog.wav"
+    assert found.licence_path == "usr/share/app/rcc/gcompris/src/animals/dog.wav"
+    x, sr = audio.decode_mono(found.read_bytes())
+    assert sr == SR and np.allclose(x, tone, atol=1e-4)
+
+
+def test_unknown_archive_kind_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown archive kind"):
+        audio.archive_members(tmp_path / "a.7z", "*", kind="7z")
 
 
 def test_chunk_and_drop() -> None:

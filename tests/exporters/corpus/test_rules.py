@@ -47,6 +47,27 @@ def test_required_prompts_are_captions(slug: str, phrase: str) -> None:
         ("0ad-data", "usr/share/games/0ad/mods/public/public.zip:audio/music/common/x.ogg", SKIP),
         ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/hobbies/music/string/violin.ogg", "violin"),
         ("widelands-data", "usr/share/games/widelands/data/sound/message_00.ogg", None),
+        (
+            "minetest-data",
+            "usr/share/games/minetest/games/minetest_game/mods/default/sounds/default_gravel_footstep.3.ogg",
+            "footsteps_gravel",
+        ),
+        (
+            "minetest-data",
+            "usr/share/games/minetest/games/minetest_game/mods/default/sounds/default_place_node.1.ogg",
+            SKIP,
+        ),
+        ("freedroidrpg-data", "usr/share/freedroidrpg/data/sound/effects/Glass_Break.ogg", "glass_break"),
+        (
+            "gcompris-qt-data",
+            "usr/share/gcompris-qt/rcc/memory-sound.rcc:gcompris/src/activities/memory-sound/resource/LRBark_1_LA_cut.ogg",
+            "dog_bark",
+        ),
+        (
+            "gcompris-qt-data",
+            "usr/share/gcompris-qt/rcc/explore_farm_animals.rcc:gcompris/src/activities/explore_farm_animals/resource/animals/cat.ogg",
+            SKIP,
+        ),
     ],
 )
 def test_classify_examples(package: str, path: str, expected: str | None) -> None:
