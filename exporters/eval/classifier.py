@@ -129,15 +129,19 @@ def embed_and_classify(model: AudioClassifier, mels: list[np.ndarray]) -> tuple[
     return np.stack(embs).astype(np.float64), np.stack(logits).astype(np.float64)
 
 
-def save_classifier(path: Path, model: AudioClassifier, classes: list[str], config: ClassifierConfig) -> None:
+def save_classifier(
+    path: Path, model: AudioClassifier, classes: list[str], config: ClassifierConfig, train_sha256: str = ""
+) -> None:
+    """Save atomically; ``train_sha256`` identifies the training clips (see ``exporters.eval.run``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save({"state_dict": model.state_dict(), "classes": classes, "config": dataclasses.asdict(config)}, tmp)
+    state = {"state_dict": model.state_dict(), "classes": classes, "config": dataclasses.asdict(config)}
+    torch.save({**state, "train_sha256": train_sha256}, tmp)
     tmp.replace(path)
 
 
-def load_classifier(path: Path, n_mels: int) -> tuple[AudioClassifier, list[str], ClassifierConfig]:
-    """(model, classes, config) of a saved classifier."""
+def load_classifier(path: Path, n_mels: int) -> tuple[AudioClassifier, list[str], ClassifierConfig, str]:
+    """(model, classes, config, train_sha256) of a saved classifier ("" when it was not recorded)."""
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     cfg = ckpt["config"]
     cfg["widths"] = tuple(cfg["widths"])
@@ -145,4 +149,4 @@ def load_classifier(path: Path, n_mels: int) -> tuple[AudioClassifier, list[str]
     model = AudioClassifier(n_mels, len(ckpt["classes"]), config)
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
-    return model, list(ckpt["classes"]), config
+    return model, list(ckpt["classes"]), config, str(ckpt.get("train_sha256", ""))

@@ -19,6 +19,7 @@ Steps:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -87,24 +88,31 @@ def load_wave(path: Path, sample_rate: int) -> np.ndarray:
     return soxr.resample(wave, sr, sample_rate) if sr != sample_rate else wave
 
 
+def train_split_sha256(train: list[dict]) -> str:
+    """Identity of the classifier's training data: its clips' ids, paths and content hashes."""
+    lines = sorted(f"{r['id']} {r['path']} {r.get('sha256', '')}" for r in train)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
 def _classifier(corpus: Path, train: list[dict], classes: list[str], mel: MelConfig, cfg: ClassifierConfig, path: Path):
+    train_sha = train_split_sha256(train)
     if path.is_file():
         try:
-            model, saved, saved_cfg = load_classifier(path, mel.n_mels)
+            model, saved, saved_cfg, saved_sha = load_classifier(path, mel.n_mels)
         except (KeyError, TypeError, RuntimeError) as exc:  # written by another version of this code
             log.info("cached classifier %s unreadable (%s); retraining", path, exc)
         else:
-            if saved == classes and saved_cfg == cfg:
+            if saved == classes and saved_cfg == cfg and saved_sha == train_sha:
                 log.info("using cached classifier %s", path)
                 return model
-            log.info("cached classifier has other classes or settings; retraining")
+            log.info("cached classifier has other classes, settings or training clips; retraining")
     index = {c: i for i, c in enumerate(classes)}
     mels = [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in train]
     labels = np.array([index[r["category"]] for r in train])
     t0 = time.perf_counter()
     model = train_classifier(mels, labels, classes, mel, cfg)
     log.info("classifier trained in %.0f s", time.perf_counter() - t0)
-    save_classifier(path, model, classes, cfg)
+    save_classifier(path, model, classes, cfg, train_sha)
     return model
 
 
@@ -152,6 +160,7 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
         "classes": len(classes),
         "test_categories": len({r["category"] for r in test}),
         "test_clips": len(test),
+        "classifier_train": {"clips": len(train), "sha256": train_split_sha256(train)},
         "real": {"top1": accuracy(real_logits, test_labels), "top5": accuracy(real_logits, test_labels, 5)},
         "fd_real_vs_real": frechet_distance(train_emb, real_emb),
         "fd_noise_vs_real": frechet_distance(noise_emb, real_emb),

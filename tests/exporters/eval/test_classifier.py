@@ -49,9 +49,9 @@ def test_save_and_load_round_trip(tmp_path):
 
     cfg = ClassifierConfig(widths=(8, 16), embed_dim=16)
     model = AudioClassifier(80, 3, cfg).eval()
-    save_classifier(tmp_path / "clf.pt", model, ["a", "b", "c"], cfg)
-    loaded, classes, loaded_cfg = load_classifier(tmp_path / "clf.pt", 80)
-    assert classes == ["a", "b", "c"] and loaded_cfg == cfg
+    save_classifier(tmp_path / "clf.pt", model, ["a", "b", "c"], cfg, "abc123")
+    loaded, classes, loaded_cfg, train_sha = load_classifier(tmp_path / "clf.pt", 80)
+    assert classes == ["a", "b", "c"] and loaded_cfg == cfg and train_sha == "abc123"
     x = torch.randn(2, 80, 40)
     with torch.no_grad():
         assert torch.equal(model(x)[1], loaded(x)[1])

@@ -7,6 +7,7 @@ import numpy as np
 import soundfile as sf
 
 from exporters.checkpoint import make_checkpoint, save_checkpoint
+from exporters.eval import run
 from exporters.eval.classifier import ClassifierConfig
 from exporters.eval.run import EvalConfig, evaluate, format_table
 from exporters.export import export_bundle
@@ -71,3 +72,20 @@ def test_eval_scores_real_audio_baselines_and_the_bundle(tmp_path: Path) -> None
     assert (tmp_path / "out/eval.png").stat().st_size > 1000
     table = format_table(r)
     assert "| a low hum | lo |" in table and "of 3 |" in table and "retrieval baseline" in table
+
+
+def test_cached_classifier_is_reused_only_for_the_same_training_clips(tmp_path: Path, monkeypatch) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    train = [r for r in run.read_manifest(corpus) if r["split"] == "train"]
+    classes = sorted({r["category"] for r in train})
+    cfg = ClassifierConfig(widths=(8,), embed_dim=4, crop_frames=16, batch_size=4, steps=2)
+    trained = []
+    real_train = run.train_classifier
+    monkeypatch.setattr(run, "train_classifier", lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    path = tmp_path / "clf.pt"
+    run._classifier(corpus, train, classes, MEL, cfg, path)
+    run._classifier(corpus, train, classes, MEL, cfg, path)
+    assert len(trained) == 1  # same clips, classes and settings: the cached classifier is used
+    more = [*train, {**train[0], "id": "extra", "path": train[1]["path"]}]  # the corpus grew a training clip
+    run._classifier(corpus, more, classes, MEL, cfg, path)
+    assert len(trained) == 2
