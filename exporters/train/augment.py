@@ -40,6 +40,14 @@ def random_crop(length: int, crop: int, rng: np.random.Generator) -> int:
     return int(rng.integers(0, length - crop + 1)) if length > crop else 0
 
 
+def head_or_random_crop(length: int, crop: int, rng: np.random.Generator, head_prob: float) -> int:
+    """Start of a crop: 0 (the clip's head, where a one-shot has its attack) with probability ``head_prob``,
+    else uniform. Uniform crops of a 4 s glass break at 1.4 s almost never hold its impact."""
+    if head_prob > 0 and rng.random() < head_prob:  # no draw at 0: runs without it keep their random streams
+        return 0
+    return random_crop(length, crop, rng)
+
+
 def crop_or_pad(x: np.ndarray, start: int, crop: int, pad_value: float) -> np.ndarray:
     """x[..., start:start+crop], padded at the end with pad_value when shorter."""
     seg = x[..., start : start + crop]

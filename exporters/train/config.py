@@ -100,6 +100,9 @@ class DenoiserTaskConfig:
     augment_variants: int = 0  # extra augmented copies of each clip cached (gain/resample); 0 = none
     sample_vocoder: str = ""  # vocoder checkpoint for listening samples (read afresh each time); "" = Griffin-Lim
     min_items_per_category: int = 0  # oversample: each epoch repeats a rarer category's items up to this many; 0 = off
+    head_crop_prob: float = (
+        0.0  # probability a text crop starts at the clip's first frame (one-shots keep their attack)
+    )
 
 
 MAGNITUDE_TARGETS = ("stft", "griffin_lim")

@@ -2,7 +2,7 @@
 
 Batch item (one per sample, from its own seeded generator):
   * text: a random caption of the clip's pool -> its cached embedding; a random
-    ``crop_frames`` crop of the clip's mel;
+    ``crop_frames`` crop of the clip's mel (its head with probability ``head_crop_prob``);
   * image: a random cached video frame embedding and the mel segment centred on
     that frame's time (the frame's aligned audio);
   * hybrid: text with probability ``hybrid_text_prob``, else image.
@@ -24,7 +24,7 @@ from torch import nn
 
 from exporters import configs as mconfigs
 from exporters.diffusion import TorchDiffusion
-from exporters.train.augment import crop_or_pad, mel_gain, random_crop, random_gain_db
+from exporters.train.augment import crop_or_pad, head_or_random_crop, mel_gain, random_gain_db
 from exporters.train.cache import CachedClip
 from exporters.train.config import TrainConfig
 from sfxgen.configs import Prediction
@@ -83,6 +83,8 @@ class DenoiserTask:
         if mc is not None and dim is not None and getattr(mc, "cond_dim", dim) != dim:
             raise ValueError(f"model cond_dim {mc.cond_dim} != encoder dim {dim}; set model.config.cond_dim = {dim}")
         mult = getattr(mc, "frames_multiple", 1)
+        if not 0.0 <= tc.head_crop_prob <= 1.0:
+            raise ValueError(f"denoiser.head_crop_prob must be in [0, 1], got {tc.head_crop_prob}")
         if tc.crop_frames % mult:
             raise ValueError(f"denoiser.crop_frames {tc.crop_frames} must be a multiple of {mult}")
         if tc.condition in ("image", "hybrid") and not any(it.image_emb is not None for it in items):
@@ -134,7 +136,7 @@ class DenoiserTask:
                 centre = round(frame_time * fps) + int(rng.integers(-crop // 8, crop // 8 + 1))
                 start = int(np.clip(centre - crop // 2, 0, T - crop))
             else:
-                start = random_crop(T, crop, rng)
+                start = head_or_random_crop(T, crop, rng, self.config.denoiser.head_crop_prob)
             seg = crop_or_pad(mel[:, start : start + crop].astype(np.float32), 0, crop, self.floor_x)
             seg = mel_gain(seg, random_gain_db(rng, self.config.augment), self.floor_x, self.config.mel.norm_std)
             x0.append(seg)
