@@ -24,6 +24,15 @@ def _wav_bytes(x: np.ndarray, sr: int = SR) -> bytes:
     return buf.getvalue()
 
 
+def _assert_only_member(src: Source, root: Path, source_path: str, licence_path: str, tone: np.ndarray) -> None:
+    """``src`` finds exactly one audio member under ``root``, with these paths, decoding to ``tone``."""
+    (found,) = audio.find_audio(src, root)
+    assert found.source_path == source_path
+    assert found.licence_path == licence_path
+    x, sr = audio.decode_mono(found.read_bytes())
+    assert sr == SR and np.allclose(x, tone, atol=1e-4)
+
+
 def test_archive_extraction(tmp_path: Path) -> None:
     tone = 0.5 * np.sin(np.arange(SR) * 0.05).astype(np.float32)
     pk3 = tmp_path / "usr/share/game/0snd.pk3"
@@ -33,11 +42,9 @@ def test_archive_extraction(tmp_path: Path) -> None:
         zf.writestr("sound/readme.txt", "not audio")
         zf.writestr("music/theme.wav", _wav_bytes(tone))
     src = Source("pkg", "GPL-2+", archives=(ArchiveGlob("usr/share/game/*.pk3", "sound/*"),))
-    (found,) = audio.find_audio(src, tmp_path)
-    assert found.source_path == "usr/share/game/0snd.pk3:sound/steps/gravel1.wav"
-    assert found.licence_path == "usr/share/game/sound/steps/gravel1.wav"
-    x, sr = audio.decode_mono(found.read_bytes())
-    assert sr == SR and np.allclose(x, tone, atol=1e-4)
+    _assert_only_member(
+        src, tmp_path, "usr/share/game/0snd.pk3:sound/steps/gravel1.wav", "usr/share/game/sound/steps/gravel1.wav", tone
+    )
 
 
 def test_qt_resource_extraction(tmp_path: Path) -> None:
@@ -57,11 +64,13 @@ def test_qt_resource_extraction(tmp_path: Path) -> None:
     pyside6_rcc = Path(sys.executable).with_name("pyside6-rcc")
     subprocess.run([str(pyside6_rcc), "--binary", "-o", str(rcc), str(res / "x.qrc")], check=True, cwd=res)
     src = Source("pkg", "GPL-3+", archives=(ArchiveGlob("usr/share/app/rcc/*.rcc", "gcompris/*", kind="qrc"),))
-    (found,) = audio.find_audio(src, tmp_path)
-    assert found.source_path == "usr/share/app/rcc/animals.rcc:gcompris/src/animals/dog.wav"
-    assert found.licence_path == "usr/share/app/rcc/gcompris/src/animals/dog.wav"
-    x, sr = audio.decode_mono(found.read_bytes())
-    assert sr == SR and np.allclose(x, tone, atol=1e-4)
+    _assert_only_member(
+        src,
+        tmp_path,
+        "usr/share/app/rcc/animals.rcc:gcompris/src/animals/dog.wav",
+        "usr/share/app/rcc/gcompris/src/animals/dog.wav",
+        tone,
+    )
 
 
 def test_unknown_archive_kind_is_rejected(tmp_path: Path) -> None:
