@@ -12,6 +12,8 @@ ratios are what to compare):
     distance between the Gaussians fitted to their mel frames (FD, like FAD but on mel
     frames), next to the FD between two DDPM runs on disjoint seeds (the noise floor: what
     "same quality" looks like), plus the mean absolute difference of the mean log-mel spectrum;
+  * batch throughput: 2K batches through one engine worker with every core, then through K
+    workers with one thread each (K = cores; what ``render --workers`` and the eval use);
   * onnxruntime vs torch eager on the same weights: needs torch, so it is delegated to
     ``exporters.bench_torch.compare`` when that module and torch are installed.
 """
@@ -59,6 +61,7 @@ class BenchConfig:
     quality_duration: float = 2.0  # seconds of each quality sample
     quality_steps: tuple[int, ...] = (10, 50)  # extra step counts of the fast sampler to compare (with the default)
     cold: bool = True  # run the cold-start subprocess
+    throughput: bool = True  # compare one all-core worker with one worker per core on a queue of batches
     torch: bool = True  # try the onnxruntime vs torch comparison
 
 
@@ -225,6 +228,8 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             results["quality"] = _quality(engine, config)
         finally:
             engine.close()
+        if config.throughput:
+            results["throughput"] = _throughput(config, out / "throughput")
     if config.torch:
         try:
             results["onnxruntime_vs_torch"] = _torch_compare(config.bundle, config.threads)
@@ -269,6 +274,34 @@ def _quality(engine: Engine, config: BenchConfig) -> dict[str, Any]:
         "time_fast_s": t_fast,
         "time_ddpm_s": t_ddpm,
         "speedup": t_ddpm / t_fast,
+    }
+
+
+def _throughput(config: BenchConfig, out: Path) -> dict[str, Any]:
+    """Wall time of 2K queued batches: one worker with K threads vs K workers with one thread each."""
+    cores = os.cpu_count() or 1
+    n, dur = config.variations, config.quality_duration
+    runs = {}
+    for label, workers, threads in (("one_worker", 1, cores), ("per_core", cores, 1)):
+        requests = [
+            GenerateRequest(
+                prompt=config.prompt, variations=n, duration=dur, seed=i * n, out_dir=out / label, overwrite=True
+            )
+            for i in range(2 * cores)
+        ]
+        with Engine(
+            config.bundle, providers=config.providers, num_threads=threads, workers=workers, max_queue=len(requests)
+        ) as engine:
+            for job in [engine.submit(r) for r in requests[:workers]]:  # warm every worker's sessions
+                job.result()
+            t0 = time.perf_counter()
+            for job in [engine.submit(r) for r in requests]:
+                job.result()
+            runs[label] = {"workers": workers, "threads": threads, "wall_s": time.perf_counter() - t0}
+    return {
+        "batches": f"{2 * cores} x ({n} x {dur:g} s)",
+        **runs,
+        "speedup": runs["one_worker"]["wall_s"] / runs["per_core"]["wall_s"],
     }
 
 
@@ -330,6 +363,15 @@ def format_table(r: dict[str, Any]) -> str:
             f"{q['time_fast_s']:.3f} s vs {q['time_ddpm_s']:.3f} s ({q['speedup']:.1f}x)",
         )
     )
+    if "throughput" in r:
+        tp = r["throughput"]
+        one, per = tp["one_worker"], tp["per_core"]
+        rows.append(
+            (
+                f"throughput {tp['batches']}: 1 worker x {one['threads']} threads / {per['workers']} workers x 1",
+                f"{one['wall_s']:.3f} s / {per['wall_s']:.3f} s ({tp['speedup']:.2f}x)",
+            )
+        )
     tv = r.get("onnxruntime_vs_torch", {})
     if "speedup" in tv:
         rows.append(("onnxruntime vs torch eager (denoiser)", f"{tv['speedup']:.2f}x"))

@@ -21,7 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clips", type=int, default=None, help="generated clips per test prompt")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the bundle's)")
     parser.add_argument(
-        "--threads", type=int, default=None, help="onnxruntime threads for generation (default: every core)"
+        "--threads", type=int, default=None, help="onnxruntime threads per session (default: the cores split)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="engine workers generating side by side (default: one per core)"
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["steps"] = args.steps
     if args.threads:
         overrides["num_threads"] = args.threads
+    if args.workers:
+        overrides["workers"] = args.workers
     if overrides:
         import dataclasses
 

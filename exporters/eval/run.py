@@ -71,7 +71,8 @@ class EvalConfig:
     showcase: tuple[tuple[str, str], ...] = SHOWCASE  # (prompt, the corpus category it should sound like)
     showcase_clips: int = 8  # clips per showcase prompt (seeds 0..n-1, as `sfxgen generate -n`)
     classifier: ClassifierConfig = ClassifierConfig()
-    num_threads: int = 0  # onnxruntime threads of the generating engine and the vocoder (0: every core)
+    num_threads: int = 0  # onnxruntime threads per session (0: the cores split between the engine's workers)
+    workers: int = 0  # engine workers generating side by side (0: one per core; results do not depend on it)
 
 
 def read_manifest(corpus: Path) -> list[dict[str, Any]]:
@@ -125,7 +126,6 @@ def _pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, classifier_path: Path | None = None):
     """Run the whole evaluation; write eval.json and eval.png into out_dir; return the results dict."""
-    from sfxgen.engine import Engine
     from sfxgen.request import GenerateRequest
 
     t_start = time.perf_counter()
@@ -169,13 +169,12 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
     prompts = sorted({(r["category"], r["captions"][0]) for r in test})
     results["prompts"] = [p for _, p in prompts]
     sweep = []
-    with Engine(bundle_dir, num_threads=_threads(config)) as engine, tempfile.TemporaryDirectory() as tmp:
+    with _engine(bundle_dir, config, len(prompts)) as engine, tempfile.TemporaryDirectory() as tmp:
         results["provider"] = engine.provider
         for w in config.guidances:
             t0 = time.perf_counter()
-            mels, labels = [], []
-            for i, (cat, prompt) in enumerate(prompts):
-                req = GenerateRequest(
+            requests = [
+                GenerateRequest(
                     prompt=prompt,
                     duration=config.duration,
                     variations=config.clips_per_prompt,
@@ -186,7 +185,11 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
                     out_dir=Path(tmp) / f"w{w}",
                     overwrite=True,
                 )
-                for f in engine.generate(req).files:
+                for i, (_, prompt) in enumerate(prompts)
+            ]
+            mels, labels = [], []
+            for (cat, _), job in zip(prompts, [engine.submit(r) for r in requests], strict=True):
+                for f in job.result().files:
                     mels.append(features(load_wave(f, mel.sample_rate), mel))
                     labels.append(index[cat])
             emb, logits = embed_and_classify(clf, mels)
@@ -267,25 +270,30 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
     """Per README prompt: how many clips the classifier assigns to the intended category (top-1 / top-3)."""
     from collections import Counter
 
-    from sfxgen.engine import Engine
     from sfxgen.request import GenerateRequest
 
     out = []
     mel, defaults = bundle.mel, bundle.defaults
-    with Engine(bundle_dir, num_threads=_threads(config)) as engine, tempfile.TemporaryDirectory() as tmp:
-        for prompt, category in config.showcase:
-            if category not in classes:
-                log.info("showcase %r: category %r has no training clips; skipped", prompt, category)
-                continue
-            req = GenerateRequest(
-                prompt=prompt,
-                duration=defaults.duration,
-                variations=config.showcase_clips,
-                seed=0,
-                out_dir=Path(tmp),
-                overwrite=True,
+    for prompt, category in config.showcase:
+        if category not in classes:
+            log.info("showcase %r: category %r has no training clips; skipped", prompt, category)
+    shown = [(p, c) for p, c in config.showcase if c in classes]
+    with _engine(bundle_dir, config, len(shown)) as engine, tempfile.TemporaryDirectory() as tmp:
+        jobs = [
+            engine.submit(
+                GenerateRequest(
+                    prompt=prompt,
+                    duration=defaults.duration,
+                    variations=config.showcase_clips,
+                    seed=0,
+                    out_dir=Path(tmp) / str(k),
+                    overwrite=True,
+                )
             )
-            mels = [features(load_wave(f, mel.sample_rate), mel) for f in engine.generate(req).files]
+            for k, (prompt, _) in enumerate(shown)
+        ]
+        for (prompt, category), job in zip(shown, jobs, strict=True):
+            mels = [features(load_wave(f, mel.sample_rate), mel) for f in job.result().files]
             _, logits = embed_and_classify(clf, mels)  # (n, C)
             top3 = np.argsort(-logits, axis=1)[:, :3]
             heard = Counter(classes[i] for i in top3[:, 0])
@@ -313,6 +321,14 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
 
 def _threads(config: EvalConfig) -> int:
     return config.num_threads or os.cpu_count() or 1
+
+
+def _engine(bundle_dir: Path, config: EvalConfig, jobs: int):
+    """An engine with room to queue ``jobs`` requests at once, run by ``config.workers`` workers."""
+    from sfxgen.engine import Engine
+
+    workers = config.workers or os.cpu_count() or 1
+    return Engine(bundle_dir, max_queue=max(1, jobs), num_threads=config.num_threads or None, workers=workers)
 
 
 def _vocoder_scores(

@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocess")
     parser.add_argument("--no-torch", action="store_true", help="skip onnxruntime vs torch eager")
+    parser.add_argument("--no-throughput", action="store_true", help="skip one all-core worker vs one worker per core")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--save", type=Path, default=None, help="also write the JSON results to this file")
 
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         quality_steps=tuple(int(s) for s in args.quality_steps.split(",") if s.strip()),
         cold=not args.no_cold,
         torch=not args.no_torch,
+        throughput=not args.no_throughput,
     )
     try:
         results = run_bench(config)

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-queue", type=int, default=16, help="jobs waiting at most; more get /sfxgen/busy")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads per session")
     parser.add_argument(
+        "--workers", type=int, default=1, help="requests generated side by side, the cores split between them"
+    )
+    parser.add_argument(
         "--reply-files", action="store_true", help="write <out>/replies/<id>.json for every request (polling clients)"
     )
     parser.add_argument("--presets", default=None, help="folder of preset packs for /sfxgen/preset <name>")
@@ -45,10 +48,19 @@ def run(args: argparse.Namespace) -> int:
     if not args.bundle:
         log.error("no bundle: pass --bundle DIR or set SFXGEN_BUNDLE")
         return 2
+    if args.workers < 1 or args.max_queue < 1:
+        log.error("--workers and --max-queue must be at least 1")
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    engine = Engine(args.bundle, providers=args.providers, max_queue=args.max_queue, num_threads=args.threads)
+    engine = Engine(
+        args.bundle,
+        providers=args.providers,
+        max_queue=args.max_queue,
+        num_threads=args.threads,
+        workers=args.workers,
+    )
     engine.start()
     try:
         server = OscServer(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 from sfxgen.bench import BenchConfig, format_table, frechet_distance, run_bench
 
@@ -29,3 +32,8 @@ def test_bench_runs_and_prints_a_table(tiny_bundle):
     table = format_table(r)
     assert "denoiser step" in table and "target: 2 x 0.5 s warm" in table
     assert [s["steps"] for s in q["sweep"]] == sorted({10, 50, r["rtf"]["steps"]})
+    tp, cores = r["throughput"], os.cpu_count() or 1
+    assert (tp["one_worker"]["workers"], tp["one_worker"]["threads"]) == (1, cores)
+    assert (tp["per_core"]["workers"], tp["per_core"]["threads"]) == (cores, 1)
+    assert tp["speedup"] == pytest.approx(tp["one_worker"]["wall_s"] / tp["per_core"]["wall_s"])
+    assert f"throughput {2 * cores} x (2 x 0.5 s)" in table

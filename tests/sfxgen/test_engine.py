@@ -164,3 +164,49 @@ def test_seed_determinism_through_engine(engine, tmp_path):
     for x, y in zip(a.audio, b.audio, strict=True):
         np.testing.assert_array_equal(x.samples, y.samples)
     assert a.recipes[0].batch_seeds == (7, 8)
+
+
+def test_workers_run_jobs_side_by_side_with_the_same_results(tiny_bundle, tmp_path):
+    with Engine(tiny_bundle, providers="cpu", num_threads=1) as one:
+        ref = one.generate(_req(tmp_path / "one", seed=3), timeout=30)
+    with Engine(tiny_bundle, providers="cpu", max_queue=4, num_threads=1, workers=2) as eng:
+        assert eng.workers == 2 and len(eng._threads) == 2
+        gates = [Gate(), Gate()]
+        jobs = [eng.submit(_req(tmp_path / f"w{i}", seed=3), on_progress=g) for i, g in enumerate(gates)]
+        # both jobs are inside their denoise loops at the same time: two workers, not one
+        assert all(g.entered.wait(10) for g in gates)
+        assert all(j.state is JobState.RUNNING for j in jobs)
+        for g in gates:
+            g.release.set()
+        results = [j.result(30) for j in jobs]
+    for res in results:
+        for x, y in zip(res.audio, ref.audio, strict=True):
+            np.testing.assert_array_equal(x.samples, y.samples)
+    assert not any(t.is_alive() for t in eng._threads)
+
+
+def test_close_with_workers_cancels_running_and_queued_and_joins_all(tiny_bundle, tmp_path):
+    eng = Engine(tiny_bundle, providers="cpu", max_queue=4, num_threads=1, workers=2)
+    eng.start()
+    gates = [Gate(), Gate()]
+    running = [eng.submit(_req(tmp_path / f"r{i}"), on_progress=g) for i, g in enumerate(gates)]
+    assert all(g.entered.wait(10) for g in gates)
+    queued = eng.submit(_req(tmp_path / "q"))
+    closer = threading.Thread(target=eng.close)
+    closer.start()
+    for g in gates:
+        g.release.set()
+    closer.join(10)
+    assert not closer.is_alive() and not any(t.is_alive() for t in eng._threads)
+    assert queued.state is JobState.CANCELLED
+    assert all(j.state is JobState.CANCELLED for j in running)  # stopped at their next step
+
+
+def test_workers_split_the_cores_unless_threads_are_given(tiny_bundle, monkeypatch):
+    monkeypatch.setenv("SFXGEN_THREADS", "8")
+    assert Engine(tiny_bundle, providers="cpu", workers=2).num_threads == 4
+    assert Engine(tiny_bundle, providers="cpu", workers=16).num_threads == 1
+    assert Engine(tiny_bundle, providers="cpu", workers=2, num_threads=3).num_threads == 3
+    assert Engine(tiny_bundle, providers="cpu").num_threads is None  # one worker: every core, as before
+    with pytest.raises(ValueError, match="workers"):
+        Engine(tiny_bundle, providers="cpu", workers=0)

@@ -245,3 +245,11 @@ def test_cli_render_sound(tiny_bundle, pack, tmp_path, capsys, caplog, whole):
         assert hashes(tmp_path / "out") == whole[1]
     finally:
         signal.signal(signal.SIGINT, handler)
+
+
+def test_two_workers_render_the_same_library(tiny_bundle, pack, tmp_path, whole):
+    with Engine(tiny_bundle, num_threads=1, workers=2) as eng:
+        report = render_pack(pack, tmp_path / "w2", eng, jobs=2, contact_sheet=False)
+    assert report.rendered == TOTAL
+    assert hashes(tmp_path / "w2") == whole[1]
+    assert read_manifest(tmp_path / "w2" / "manifest.json")[1] == read_manifest(whole[0].out_dir / "manifest.json")[1]
