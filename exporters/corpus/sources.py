@@ -115,6 +115,20 @@ SOURCES: tuple[Source, ...] = (
         note="GCompris farm animals (dog, cow, pig, horse ...) and sound-memory effects (barks, rain, engine)",
     ),
     Source(
+        package="qabcs-data",
+        licence="GPL-3+",
+        audio_globs=("usr/share/qabcs/abcs/all/noises/*.ogg",),
+        upstream_prefix=("usr/share/qabcs/", ""),
+        note="qABCs picture-alphabet noises: one recording per word (animals, instruments, vehicles, a cat)",
+    ),
+    Source(
+        package="scratch",
+        licence="CC-BY-SA-3.0",
+        audio_globs=("usr/share/scratch/Media/Sounds/*/*.wav", "usr/share/scratch/Media/Sounds/*/*.mp3"),
+        upstream_prefix=("usr/share/scratch/", ""),
+        note="Scratch 1.4 sound library: animals (dogs, cats, owl, wolf), doors, screams, percussion (many 11 kHz)",
+    ),
+    Source(
         package="tuxpaint-stamps-default",
         licence="GPL-2",
         audio_globs=("usr/share/tuxpaint/stamps/**/*.ogg",),

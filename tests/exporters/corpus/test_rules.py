@@ -66,8 +66,16 @@ def test_required_prompts_are_captions(slug: str, phrase: str) -> None:
         (
             "gcompris-qt-data",
             "usr/share/gcompris-qt/rcc/explore_farm_animals.rcc:gcompris/src/activities/explore_farm_animals/resource/animals/cat.ogg",
-            SKIP,
+            "cat_meow",
         ),
+        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/dog.ogg", "dog_bark"),
+        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/dogmatix.ogg", SKIP),  # a cartoon dog, not "dog"
+        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/electric_guitar.ogg", "electric_guitar"),
+        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/crane.ogg", SKIP),  # the bird or the machine?
+        ("scratch", "usr/share/scratch/Media/Sounds/Animal/Dog2.wav", "dog_bark"),
+        ("scratch", "usr/share/scratch/Media/Sounds/Animal/Meow.wav", "cat_meow"),
+        ("scratch", "usr/share/scratch/Media/Sounds/Animal/HorseGallop.wav", "horse_hooves"),
+        ("scratch", "usr/share/scratch/Media/Sounds/Music Loops/Drum.mp3", SKIP),
     ],
 )
 def test_classify_examples(package: str, path: str, expected: str | None) -> None:
