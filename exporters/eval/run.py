@@ -72,7 +72,7 @@ class EvalConfig:
     showcase_clips: int = 8  # clips per showcase prompt (seeds 0..n-1, as `sfxgen generate -n`)
     classifier: ClassifierConfig = ClassifierConfig()
     num_threads: int = 0  # onnxruntime threads per session (0: the cores split between the engine's workers)
-    workers: int = 0  # engine workers generating side by side (0: one per core; results do not depend on it)
+    workers: int = 0  # engine workers side by side (0: one per core, at most 4); results do not depend on it
 
 
 def read_manifest(corpus: Path) -> list[dict[str, Any]]:
@@ -325,9 +325,9 @@ def _threads(config: EvalConfig) -> int:
 
 def _engine(bundle_dir: Path, config: EvalConfig, jobs: int):
     """An engine with room to queue ``jobs`` requests at once, run by ``config.workers`` workers."""
-    from sfxgen.engine import Engine
+    from sfxgen.engine import Engine, batch_workers
 
-    workers = config.workers or os.cpu_count() or 1
+    workers = config.workers or batch_workers()
     return Engine(bundle_dir, max_queue=max(1, jobs), num_threads=config.num_threads or None, workers=workers)
 
 

@@ -33,9 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="batches rendered side by side, the cores split between them (on CPU 2 workers on 2 cores render "
-        "about 1.7x faster than 1; default 1); --jobs is raised to at least this",
+        default=None,
+        help="batches rendered side by side, the cores split between them (default: one per core on CPU, at most "
+        "4, as 2 workers on 2 cores render about 1.7x faster than 1; 1 on CUDA); --jobs is raised to at least this",
     )
     parser.add_argument("--shard", default=None, help="render part K of N of the pack, e.g. 2/4 (deterministic split)")
     parser.add_argument(
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from sfxgen.engine import Engine
+    from sfxgen.engine import Engine, batch_workers
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        with Engine(args.bundle, providers=args.providers, num_threads=args.threads, workers=args.workers) as engine:
+        workers = args.workers if args.workers is not None else batch_workers(args.providers)
+        with Engine(args.bundle, providers=args.providers, num_threads=args.threads, workers=workers) as engine:
             engine.start()
             report = render_pack(
                 args.pack,
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 on_progress=progress,
                 cancel=stop.is_set,
-                jobs=max(args.jobs, args.workers),
+                jobs=max(args.jobs, workers),
                 contact_sheet=not args.no_contact_sheet,
                 sounds=args.sound,
             )

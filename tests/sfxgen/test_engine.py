@@ -210,3 +210,11 @@ def test_workers_split_the_cores_unless_threads_are_given(tiny_bundle, monkeypat
     assert Engine(tiny_bundle, providers="cpu").num_threads is None  # one worker: every core, as before
     with pytest.raises(ValueError, match="workers"):
         Engine(tiny_bundle, providers="cpu", workers=0)
+
+
+def test_batch_workers_one_per_core_on_cpu_at_most_four(monkeypatch):
+    from sfxgen.engine import MAX_BATCH_WORKERS, batch_workers
+
+    for cores, expected in (("1", 1), ("2", 2), ("16", MAX_BATCH_WORKERS)):
+        monkeypatch.setenv("SFXGEN_THREADS", cores)
+        assert batch_workers("cpu") == expected
