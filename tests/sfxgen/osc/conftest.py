@@ -104,17 +104,23 @@ def bridge(engine: Engine, out_dir: Path) -> Iterator[OscServer]:
 
 
 @pytest.fixture
-def client_factory(bridge: OscServer) -> Iterator[Callable[[], Client]]:
+def client_for() -> Iterator[Callable[[int], Client]]:
+    """Clients of a bridge on a given port, closed after the test."""
     made: list[Client] = []
 
-    def make() -> Client:
-        c = Client(bridge.address[1])
+    def make(port: int) -> Client:
+        c = Client(port)
         made.append(c)
         return c
 
     yield make
     for c in made:
         c.close()
+
+
+@pytest.fixture
+def client_factory(bridge: OscServer, client_for: Callable[[int], Client]) -> Callable[[], Client]:
+    return lambda: client_for(bridge.address[1])
 
 
 @pytest.fixture
