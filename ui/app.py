@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from sfxgen.paths import ENV_BUNDLE, default_bundle
+
 log = logging.getLogger(__name__)
 
 
@@ -18,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bundle", type=Path, default=None, help="model bundle folder (default: $SFXGEN_BUNDLE)")
+    p.add_argument(
+        "--bundle", type=Path, default=None, help="model bundle folder (default: $SFXGEN_BUNDLE, else models/default)"
+    )
     p.add_argument("--out", type=Path, default=None, help="folder for generated WAVs (default: ~/Music/sfxgen)")
     p.add_argument("--history", type=Path, default=None, help="history database (default: user data dir)")
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads per session")
@@ -42,7 +46,10 @@ def create_window(bundle: Path | None, out: Path | None, history: Path | None, t
 
     controller = WorkerController(factory)
     window = MainWindow(controller, HistoryStore(history), Player(), out_dir=out)
-    bundle = bundle or (Path(os.environ["SFXGEN_BUNDLE"]) if os.environ.get("SFXGEN_BUNDLE") else None)
+    if bundle is None:
+        candidate = default_bundle()  # $SFXGEN_BUNDLE (opened even if broken: the panel says why), else models/default
+        if os.environ.get(ENV_BUNDLE) or (candidate / "bundle.json").is_file():
+            bundle = candidate
     if bundle is not None:
         window.open_bundle(bundle)
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -27,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", default="out", help="the only folder files are written into (default ./out)")
     parser.add_argument(
-        "--bundle", default=os.environ.get("SFXGEN_BUNDLE"), help="model bundle folder (default $SFXGEN_BUNDLE)"
+        "--bundle", default=None, help="model bundle folder (default $SFXGEN_BUNDLE, else models/default)"
     )
     parser.add_argument("--providers", default="auto", choices=("auto", "cuda", "cpu"), help="onnxruntime provider")
     parser.add_argument("--max-queue", type=int, default=16, help="jobs waiting at most; more get /sfxgen/busy")
@@ -44,23 +43,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sfxgen.engine import Engine
     from sfxgen.osc.server import OscServer
+    from sfxgen.paths import resolve_bundle
 
-    if not args.bundle:
-        log.error("no bundle: pass --bundle DIR or set SFXGEN_BUNDLE")
-        return 2
     if args.workers < 1 or args.max_queue < 1:
         log.error("--workers and --max-queue must be at least 1")
+        return 2
+    try:
+        engine = Engine(
+            resolve_bundle(args.bundle),
+            providers=args.providers,
+            max_queue=args.max_queue,
+            num_threads=args.threads,
+            workers=args.workers,
+        )
+    except ValueError as exc:  # BundleError, or CUDA asked for but absent
+        log.error("%s", exc)
         return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    engine = Engine(
-        args.bundle,
-        providers=args.providers,
-        max_queue=args.max_queue,
-        num_threads=args.threads,
-        workers=args.workers,
-    )
     engine.start()
     try:
         server = OscServer(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -20,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pack", nargs="?", type=Path, help="preset pack TOML (e.g. presets/foley_basics.toml)")
     parser.add_argument("--out", type=Path, default=None, help="library folder to write (created if missing)")
     parser.add_argument(
-        "--bundle", type=Path, default=os.environ.get("SFXGEN_BUNDLE"), help="model bundle (default $SFXGEN_BUNDLE)"
+        "--bundle", type=Path, default=None, help="model bundle (default $SFXGEN_BUNDLE, else models/default)"
     )
     parser.add_argument(
         "--sound",
@@ -92,13 +91,11 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         log.error("pass --out DIR (the library folder)")
         return 2
-    if not args.bundle:
-        log.error("no bundle: pass --bundle DIR or set SFXGEN_BUNDLE")
-        return 2
 
     from tqdm import tqdm
 
     from sfxgen.engine import Engine, batch_workers
+    from sfxgen.paths import resolve_bundle
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -113,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         workers = args.workers if args.workers is not None else batch_workers(args.providers)
-        with Engine(args.bundle, providers=args.providers, num_threads=args.threads, workers=workers) as engine:
+        bundle = resolve_bundle(args.bundle)
+        with Engine(bundle, providers=args.providers, num_threads=args.threads, workers=workers) as engine:
             engine.start()
             report = render_pack(
                 args.pack,

@@ -80,6 +80,41 @@ def test_missing_bundle_names_the_fix(tmp_path, capsys, monkeypatch):
     assert code == 2 and "not a model bundle" in err
 
 
+@pytest.fixture
+def keep_signal_handlers():
+    """render and osc install SIGINT/SIGTERM handlers; put pytest's back."""
+    import signal
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+@pytest.mark.parametrize("command", ["render", "osc"])
+@pytest.mark.usefixtures("keep_signal_handlers")
+def test_render_and_osc_use_the_default_bundle_and_name_a_missing_one(command, tmp_path, capsys, caplog, monkeypatch):
+    """Like generate, they need no --bundle: $SFXGEN_BUNDLE, else models/default; a bad one is a clear error."""
+    from tests.helpers.packs import DOG, pack_toml, write_pack
+
+    monkeypatch.setenv("SFXGEN_BUNDLE", str(tmp_path / "none"))
+    pack = write_pack(tmp_path, pack_toml("T", "T", {"duration": 0.5, "count": 1, "steps": 2}, [DOG]))
+    args = [str(pack), "--out", str(tmp_path / "lib")] if command == "render" else ["--port", "0"]
+    code, _, _ = _main(capsys, command, *args)
+    assert code == 2 and "not a model bundle" in caplog.text and str(tmp_path / "none") in caplog.text
+    assert not (tmp_path / "lib").exists()
+
+
+@pytest.mark.usefixtures("keep_signal_handlers")
+def test_render_without_bundle_argument_renders_with_the_default(tiny_bundle, tmp_path, capsys, monkeypatch):
+    from tests.helpers.packs import DOG, pack_toml, write_pack
+
+    monkeypatch.setenv("SFXGEN_BUNDLE", str(tiny_bundle))
+    pack = write_pack(tmp_path, pack_toml("T", "T", {"duration": 0.5, "count": 2, "steps": 2}, [DOG]))
+    code, out, _ = _main(capsys, "render", str(pack), "--out", str(tmp_path / "lib"), "--threads", "1", "--json")
+    assert code == 0 and json.loads(out)["rendered"] == 2
+
+
 def test_info_json(tiny_bundle, capsys):
     code, out, _ = _main(capsys, "info", "--bundle", str(tiny_bundle), "--json")
     info = json.loads(out)
