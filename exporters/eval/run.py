@@ -274,10 +274,12 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
 
     out = []
     mel, defaults = bundle.mel, bundle.defaults
+    shown = []
     for prompt, category in config.showcase:
-        if category not in classes:
+        if category in classes:
+            shown.append((prompt, category))
+        else:
             log.info("showcase %r: category %r has no training clips; skipped", prompt, category)
-    shown = [(p, c) for p, c in config.showcase if c in classes]
     with _engine(bundle_dir, config, len(shown)) as engine, tempfile.TemporaryDirectory() as tmp:
         jobs = [
             engine.submit(
