@@ -24,15 +24,17 @@ mkdir -p "$runs/default_denoiser"
 mkdir -p "$runs/vocoder_glpost"
 OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe mag_postnet_gl --data "$corpus" \
   --out "$runs/vocoder_glpost" --cache-dir "$runs/cache_vocoder" --steps "${VOCODER_STEPS:-8000}" --resume --no-progress
-# 4. model card, export (fp16 text encoder, fp32 denoiser and vocoder), evaluation
+# 4. model card, export (fp16 text encoder, fp32 denoiser and vocoder), sound library, evaluation
 .venv/bin/python -m exporters.model_card --corpus "$corpus" --denoiser-run "$runs/default_denoiser" \
   --vocoder-run "$runs/vocoder_glpost" --hardware "${HARDWARE:-CPU only (2-core shared VM)}" --out "$runs/model_card.json"
 export_default() {  # $1: the bundle's default guidance w
   $sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default \
-    --encoder-precision fp16 --bundle-id sfxgen-default-v5 \
+    --encoder-precision fp16 --bundle-id sfxgen-default-v6 \
     --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" --data-card "$runs/model_card.json" \
     --steps 25 --sampler dpmpp_2m --guidance "$1" --overwrite
   cp "$runs/model_card.md" models/default/DATA_CARD.md
+  # the training split's recordings, the start points of prompts at strength STRENGTH (1: generation from noise)
+  $sfx library models/default --corpus "$corpus" --strength "${STRENGTH:-0.85}"
 }
 export_default "${GUIDANCE:-3}"
 $sfx eval models/default --corpus "$corpus" --out docs/eval

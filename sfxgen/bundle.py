@@ -143,6 +143,17 @@ class Defaults:
     sampler: str = "dpmpp_2m"
     duration: float = 2.0  # seconds
     clip_x0: float | None = None  # clamp of predicted x0 in diffusion space
+    strength: float = 1.0  # SDEdit strength of library-seeded prompts (1: from pure noise; sfxgen.library)
+
+
+@dataclasses.dataclass(frozen=True)
+class LibrarySpec:
+    """The bundle's sound library (:mod:`sfxgen.library`): recordings that seed generation."""
+
+    file: str  # file name inside the bundle folder
+    sha256: str
+    entries: int  # recordings
+    license: str = ""  # licences of the recordings (each entry carries its own)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,6 +173,7 @@ class Bundle:
     license: str
     data_card: dict[str, Any]
     manifest_sha256: str  # sha256 of bundle.json: the "bundle hash" recorded in every file
+    library: LibrarySpec | None = None
 
     def path(self, role: GraphRole) -> Path:
         return self.root / self.graphs[role].file
@@ -203,7 +215,7 @@ def load_bundle(root: str | Path, verify_checksums: bool = True) -> Bundle:
         )
     known = {
         "schema_version", "bundle_id", "mel", "schedule", "prediction", "query", "graphs", "defaults",
-        "vocoder_output", "prior", "license", "data_card", "created", "sfxgen_version",
+        "vocoder_output", "prior", "license", "data_card", "created", "sfxgen_version", "library",
     }  # fmt: skip
     unknown = sorted(set(data) - known)
     if unknown:
@@ -242,6 +254,7 @@ def load_bundle(root: str | Path, verify_checksums: bool = True) -> Bundle:
             license=str(data.get("license", "")),
             data_card=dict(data.get("data_card", {})),
             manifest_sha256=hashlib.sha256(raw).hexdigest(),
+            library=from_dict(LibrarySpec, data["library"], "library") if data.get("library") else None,
         )
     except KeyError as exc:
         raise BundleError(f"{manifest}: missing required key {exc}") from exc
@@ -285,6 +298,14 @@ def _validate(bundle: Bundle, verify_checksums: bool) -> None:
             raise BundleError(f"{where}: tokenizer file {tok.file!r} is missing")
         if verify_checksums and tok.sha256 and sha256_file(path) != tok.sha256:
             raise BundleError(f"{path}: checksum mismatch; re-copy or re-export the bundle")
+    if not 0.0 < bundle.defaults.strength <= 1.0:
+        raise BundleError(f"{where}: defaults.strength {bundle.defaults.strength} must be in (0, 1]")
+    if bundle.library is not None:
+        path = bundle.root / bundle.library.file
+        if not path.is_file():
+            raise BundleError(f"{where}: sound library file {bundle.library.file!r} is missing; re-copy the bundle")
+        if verify_checksums and sha256_file(path) != bundle.library.sha256:
+            raise BundleError(f"{path}: checksum mismatch; re-copy the bundle or rebuild its library")
 
 
 def bundle_to_json(bundle: Bundle) -> dict[str, Any]:
@@ -320,4 +341,5 @@ def bundle_to_json(bundle: Bundle) -> dict[str, Any]:
         "prior": prior,
         "license": bundle.license,
         "data_card": bundle.data_card,
+        **({"library": to_dict(bundle.library)} if bundle.library is not None else {}),
     }

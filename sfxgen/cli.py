@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "train": "exporters.commands.train",
     "eval": "exporters.commands.eval",
     "corpus": "exporters.commands.corpus",
+    "library": "exporters.commands.library",
 }
 
 log = logging.getLogger("sfxgen")

@@ -49,14 +49,20 @@ class ManifestEntry:
     lufs: float | None  # integrated loudness (None below 400 ms or silent)
     loudness_range: float | None
     sha256: str  # of the whole file
+    # Added later: manifests written before them read with these defaults.
+    strength: float = 1.0  # SDEdit strength (1: from pure noise)
+    init_sha256: str = ""  # sha256 of the sound's init file ("" for none)
+    source_clip: str = ""  # the bundle library recording the file was seeded from ("" for none)
+    source_licence: str = ""  # that recording's licence
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ManifestEntry:
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = names - set(d)
+        fields = dataclasses.fields(cls)
+        required = {f.name for f in fields if f.default is dataclasses.MISSING}
+        missing = required - set(d)
         if missing:
             raise ManifestError(f"manifest entry lacks {sorted(missing)}")
-        return cls(**{k: d[k] for k in names})
+        return cls(**{f.name: d[f.name] for f in fields if f.name in d})
 
 
 FIELDS = [f.name for f in dataclasses.fields(ManifestEntry)]

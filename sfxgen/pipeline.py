@@ -3,7 +3,9 @@
   1. check inputs           (:func:`plan_request`: every limit, resolved defaults, file names)
   2. encode query           (text / prior / image / blend -> cond (N, E))
   3. timesteps              (``spaced_timesteps`` of the bundle's schedule)
-  4. noise                  (x_T row i from default_rng(seed_i): (N, M, T_pad))
+  4. start                  (x_T row i from default_rng(seed_i): (N, M, T_pad); with strength < 1, SDEdit:
+                             the init audio or a library recording noised to the first of the last
+                             ceil(steps * strength) timesteps, sfxgen.library)
   5. denoise loop           (sampler with CFG, cond + uncond in one batched call; progress, cancel)
   6. vocoder                (diffusion space -> log-mel -> waveform, cropped to the duration)
   7. post-process           (sfxgen.finishing: resample, DC, fades, peak / loudness)
@@ -33,10 +35,13 @@ from sfxgen import samplers
 from sfxgen.bundle import Bundle, GraphRole, sha256_file
 from sfxgen.errors import Cancelled, RequestError
 from sfxgen.finishing import FinishedAudio, finish
-from sfxgen.mel import denormalize
+from sfxgen.init_audio import check_init_audio, load_init_audio
+from sfxgen.library import Library, fit_frames
+from sfxgen.mel import denormalize, log_mel, normalize
 from sfxgen.query import QueryEncoder, resolve_mode
 from sfxgen.recipe import Recipe
 from sfxgen.request import (
+    INIT_STRENGTH,
     MAX_DURATION,
     MAX_GUIDANCE,
     MAX_PROMPT_CHARS,
@@ -90,6 +95,9 @@ class Plan:
     num_frames: int  # mel frames generated (padded to the denoiser's frames multiple)
     paths: tuple[Path, ...]  # target files
     image_sha256: str | None
+    strength: float = 1.0  # SDEdit strength (1: from pure noise)
+    init_sha256: str | None = None  # the init audio's sha256 when the start is the user's sound
+    library: bool = False  # start from the bundle library's recordings nearest to the prompt
 
 
 def frames_multiple(bundle: Bundle) -> int:
@@ -210,6 +218,20 @@ def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] 
     if len(seeds) != r.variations or len(set(seeds)) != len(seeds):
         raise RequestError(f"need {r.variations} distinct seeds, got {list(seeds)}")
     image_sha = _check_image(image) if image is not None and mode is QueryMode.IMAGE else None
+    init_sha = check_init_audio(Path(r.init_audio)) if r.init_audio is not None else None
+    use_library = init_sha is None and bundle.library is not None and bool(r.prompt.strip())
+    if r.strength is not None:
+        strength = r.strength
+    elif init_sha is not None:
+        strength = INIT_STRENGTH
+    else:
+        strength = d.strength if use_library else 1.0
+    if not is_finite_number(strength) or not 0.0 < strength <= 1.0:
+        raise RequestError(f"strength {strength!r} must be a number in (0, 1] (1 = from pure noise)")
+    if strength < 1.0 and init_sha is None and not use_library:
+        raise RequestError(
+            "strength < 1 needs a start sound: give init audio, or a prompt with a bundle that ships a sound library"
+        )
     # file names
     out_dir = Path(r.out_dir)
     if r.file_stems is not None:
@@ -240,6 +262,9 @@ def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] 
         num_frames=frames_for(num_samples, bundle),
         paths=paths,
         image_sha256=image_sha,
+        strength=float(strength),
+        init_sha256=init_sha,
+        library=use_library and strength < 1.0,
     )
 
 
@@ -253,6 +278,7 @@ class Pipeline:
         self.provider = session_provider(self.denoiser)
         self.query = QueryEncoder(bundle, providers, num_threads)
         self.vocoder = Vocoder(bundle, providers, num_threads)
+        self.library = Library.load(bundle.root / bundle.library.file) if bundle.library is not None else None
         log.info("pipeline ready: bundle %s on %s, vocoder %s", bundle.bundle_id, self.provider, self.vocoder.kind)
 
     # ---------------------------------------------------------------------------------- steps
@@ -294,11 +320,16 @@ class Pipeline:
             raise RequestError(f"cannot encode the query: {exc}") from exc
         report(0.1)
         check_cancel()
-        # 3. timesteps
+        # 3. timesteps (SDEdit runs the last ceil(steps * strength) of them)
         ts = spaced_timesteps(self.schedule.num_train_steps, plan.steps)
-        # 4. noise: row i from its own generator, so the noise of seed s never depends on the batch
+        if plan.strength < 1.0:
+            ts = ts[-math.ceil(plan.steps * plan.strength) :]
+        # 4. start: row i's noise from its own generator, so the noise of seed s never depends on the batch
         rngs = [np.random.default_rng(seed) for seed in plan.seeds]
         x_T = samplers.randn(rngs, (b.mel.n_mels, plan.num_frames))  # (N, M, T)
+        if plan.strength < 1.0:
+            abar = float(self.schedule.alphas_cumprod[ts[0]])
+            x_T = np.sqrt(abar) * self.start_x0(plan) + np.sqrt(1.0 - abar) * x_T  # x_t = alpha x0 + sigma eps
 
         # 5. denoise loop
         def on_step(done: int, total: int) -> None:
@@ -324,8 +355,30 @@ class Pipeline:
         check_cancel()
         return wave
 
-    def recipe(self, plan: Plan, seed: int) -> Recipe:
+    def source_entries(self, plan: Plan) -> list[int] | None:
+        """The library entry each row starts from (None when the plan is not library-seeded)."""
+        if not plan.library or self.library is None:
+            return None
+        query, _ = self.query.encode_text([plan.request.prompt])  # (1, E)
+        return [self.library.pick(query[0], seed) for seed in plan.seeds]
+
+    def start_x0(self, plan: Plan) -> np.ndarray:
+        """(N, M, T) diffusion-space mels SDEdit starts from: the init audio, or each row's library recording."""
+        m = self.bundle.mel
+        entries = self.source_entries(plan)
+        if entries is not None:
+            return np.stack([self.library.x0(k, plan.num_frames) for k in entries])  # type: ignore[union-attr]
+        try:
+            wave = load_init_audio(Path(plan.request.init_audio), m.sample_rate, plan.num_samples)  # type: ignore[arg-type]
+        except (OSError, RuntimeError) as exc:
+            raise RequestError(f"cannot read init audio {plan.request.init_audio}: {exc}") from exc
+        floor = (np.log(m.log_floor) - m.norm_mean) / m.norm_std
+        x0 = fit_frames(normalize(log_mel(wave, m), m), plan.num_frames, False, floor)  # (M, T)
+        return np.repeat(x0[None], len(plan.seeds), axis=0)
+
+    def recipe(self, plan: Plan, seed: int, entry: int | None = None) -> Recipe:
         r = plan.request
+        source = self.library.entries[entry] if entry is not None and self.library is not None else None
         return Recipe(
             prompt=r.prompt,
             blend_prompt=r.blend_prompt if r.blend > 0 else "",
@@ -343,6 +396,11 @@ class Pipeline:
             bundle_sha256=self.bundle.manifest_sha256,
             finish=r.finish.to_dict(),
             sfxgen_version=sfxgen.__version__,
+            strength=plan.strength,
+            init_sha256=plan.init_sha256,
+            init_path=str(Path(r.init_audio).resolve()) if plan.init_sha256 else None,
+            source_clip=source.id if source else None,
+            source_licence=source.licence if source else None,
         )
 
     def generate(
@@ -371,7 +429,8 @@ class Pipeline:
         if is_cancelled is not None and is_cancelled():
             raise Cancelled()
         # 8. write: each file atomically; the batch all or nothing
-        recipes = [self.recipe(plan, plan.seeds[i]) for i in rows]
+        entries = self.source_entries(plan) or [None] * len(plan.seeds)
+        recipes = [self.recipe(plan, plan.seeds[i], entries[i]) for i in rows]
         written: list[Path] = []
         try:
             for i, audio, recipe in zip(rows, finished, recipes, strict=True):

@@ -16,6 +16,7 @@ A pack (see ``presets/*.toml``)::
     count = 8                      # files per sound (takes _01 .. _08)
     batch = 4                      # variations generated together (part of each file's recipe)
     guidance = 1.5                 # omit for the bundle's default (also steps, sampler)
+    strength = 0.6                 # (0, 1]: how much of a start sound to redraw (1 = from pure noise)
     sample_rate = 48000
     bit_depth = "pcm24"
     peak_dbfs = -1.0
@@ -24,6 +25,7 @@ A pack (see ``presets/*.toml``)::
     [[sound]]
     name = "gravel footsteps"      # unique id used in messages (default: fxname)
     prompt = "footsteps on gravel" # or image = "images/x.png" (relative to the pack file)
+    init = "takes/gravel.wav"      # optional start sound to make variations of (relative to the pack file)
     catid = "FEETHmn"
     fxname = "Footsteps Gravel"
     keywords = ["footsteps", "gravel"]
@@ -45,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from sfxgen.finishing import BitDepth, FinishSpec
+from sfxgen.init_audio import init_duration
 from sfxgen.ucs import UcsError, lookup, sanitize_fxname, sanitize_id, ucs_stem
 
 logger = logging.getLogger(__name__)
@@ -53,9 +56,11 @@ DEFAULT_CREATED = dt.datetime(2025, 1, 1, 0, 0, 0)
 MAX_COUNT = 1000  # files per sound
 SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
 _FINISH_KEYS = {f.name for f in dataclasses.fields(FinishSpec)}
-_GEN_KEYS = {"duration", "count", "batch", "guidance", "steps", "sampler", "blend_prompt", "blend"}
+_GEN_KEYS = {"duration", "count", "batch", "guidance", "steps", "sampler", "blend_prompt", "blend", "strength"}
 _LIBRARY_KEYS = {"name", "designer", "creator_id", "source_id", "license", "created", "seed_base", "description"}
-_SOUND_KEYS = {"name", "prompt", "image", "catid", "fxname", "keywords", "seed", "description", "aspirational", "notes"}
+_SOUND_KEYS = {
+    "name", "prompt", "image", "init", "catid", "fxname", "keywords", "seed", "description", "aspirational", "notes",
+}  # fmt: skip
 
 
 class PackError(ValueError):
@@ -100,6 +105,8 @@ class SoundSpec:
     sampler: str | None  # None -> bundle default
     finish: FinishSpec  # finishing and format
     aspirational: bool  # true if the default model was not trained on this category
+    init: Path | None = None  # absolute path of the start sound to make variations of (SDEdit), or None
+    strength: float | None = None  # (0, 1]; None -> the pipeline's default (0.6 with init, else the bundle's)
 
     def stem(self, library: LibraryInfo, take: int) -> str:
         """UCS file stem of take ``take`` (1-based)."""
@@ -164,6 +171,24 @@ def _want_num(ctx: _Ctx, v: Any, field: str, lo: float, hi: float, sound: str | 
     return float(v)
 
 
+def _want_strength(ctx: _Ctx, v: Any, sound: str | None) -> float:
+    """A number in (0, 1] (1 = from pure noise)."""
+    s = _want_num(ctx, v, "strength", -math.inf, math.inf, sound)
+    if not 0.0 < s <= 1.0:
+        raise ctx.error(f"{v} is out of range (0, 1]; 1 = from pure noise", sound=sound, field="strength")
+    return s
+
+
+def _pack_file(ctx: _Ctx, raw: dict[str, Any], key: str, what: str, label: str) -> Path | None:
+    """The absolute path of an optional file key (relative to the pack file); it must exist."""
+    if key not in raw:
+        return None
+    path = (ctx.path.parent / _want_str(ctx, raw[key], key, label, allow_empty=False)).resolve()
+    if not path.is_file():
+        raise ctx.error(f"{what} {path} does not exist (paths are relative to the pack file)", sound=label, field=key)
+    return path
+
+
 def _check_keys(ctx: _Ctx, table: dict[str, Any], known: set[str], what: str, sound: str | None = None) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
@@ -192,6 +217,8 @@ def _settings(ctx: _Ctx, table: dict[str, Any], sound: str | None) -> dict[str, 
             out[key] = _want_str(ctx, v, key, sound)
         elif key == "blend":
             out[key] = _want_num(ctx, v, key, 0.0, 1.0, sound)
+        elif key == "strength":
+            out[key] = _want_strength(ctx, v, sound)
         elif key in _FINISH_KEYS:
             out[key] = v
     return out
@@ -271,13 +298,8 @@ def _sound(ctx: _Ctx, i: int, raw: Any, defaults: dict[str, Any], library: Libra
     except UcsError as exc:
         raise ctx.error(str(exc), sound=label, field="fxname") from exc
     prompt = _want_str(ctx, raw.get("prompt", ""), "prompt", label)
-    image = None
-    if "image" in raw:
-        image = (ctx.path.parent / _want_str(ctx, raw["image"], "image", label, allow_empty=False)).resolve()
-        if not image.is_file():
-            raise ctx.error(
-                f"image file {image} does not exist (paths are relative to the pack file)", sound=label, field="image"
-            )
+    image = _pack_file(ctx, raw, "image", "image file", label)
+    init = _pack_file(ctx, raw, "init", "init sound", label)
     if not prompt.strip() and image is None:
         raise ctx.error("a sound needs a prompt or an image", sound=label, field="prompt")
     keywords = raw.get("keywords", [])
@@ -304,13 +326,21 @@ def _sound(ctx: _Ctx, i: int, raw: Any, defaults: dict[str, Any], library: Libra
         seed=seed,
         count=merged.get("count", 1),
         batch=merged.get("batch", 4),
-        duration=merged.get("duration", 2.0),
+        duration=merged["duration"] if "duration" in merged else _init_duration(init),
         guidance=merged.get("guidance"),
         steps=merged.get("steps"),
         sampler=merged.get("sampler"),
         finish=_finish_spec(ctx, merged, label),
         aspirational=aspirational,
+        init=init,
+        strength=merged.get("strength"),
     )
+
+
+def _init_duration(path: Path | None) -> float:
+    """A sound's default duration: 2 s, or its start sound's length within the request limits (2 s when
+    unreadable: the bundle check then says why)."""
+    return 2.0 if path is None else init_duration(path, 2.0)
 
 
 def load_pack(path: str | Path) -> Pack:

@@ -40,6 +40,11 @@ class Recipe:
     bundle_sha256: str  # Bundle.manifest_sha256 (sha256 of bundle.json, which pins every graph's sha256)
     finish: dict[str, Any]  # FinishSpec as a dict (sfxgen.finishing.FinishSpec.to_dict)
     sfxgen_version: str  # sfxgen.__version__ that wrote the file
+    strength: float = 1.0  # SDEdit strength: 1 = from pure noise, else from init audio or a library recording
+    init_sha256: str | None = None  # sha256 of the user's init audio file (None: none)
+    init_path: str | None = None  # where that file was at generation time (informative only)
+    source_clip: str | None = None  # the bundle library recording this file was seeded from (None: none)
+    source_licence: str | None = None  # that recording's licence (informative; the library is the reference)
     recipe_version: int = RECIPE_VERSION  # schema of this dataclass
 
     def __post_init__(self) -> None:
@@ -49,6 +54,9 @@ class Recipe:
         """JSON-ready dict (tuples as lists)."""
         out = dataclasses.asdict(self)
         out["batch_seeds"] = list(self.batch_seeds)
+        for name, default in _OMIT_AT_DEFAULT.items():  # files from noise read as before (and by older sfxgen)
+            if out[name] == default:
+                del out[name]
         return out
 
     def to_json(self) -> str:
@@ -91,6 +99,15 @@ class Recipe:
         return cls.from_dict(data)
 
 
+_OMIT_AT_DEFAULT: dict[str, Any] = {
+    "strength": 1.0,
+    "init_sha256": None,
+    "init_path": None,
+    "source_clip": None,
+    "source_licence": None,
+}
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -104,11 +121,11 @@ def _check_types(r: Recipe) -> None:
     for name in ("prompt", "blend_prompt", "query_mode", "sampler", "bundle_id", "bundle_sha256", "sfxgen_version"):
         if not isinstance(getattr(r, name), str):
             raise RecipeError(f"recipe.{name}: expected a string, got {getattr(r, name)!r}")
-    for name in ("image_sha256", "image_path"):
+    for name in ("image_sha256", "image_path", "init_sha256", "init_path", "source_clip", "source_licence"):
         v = getattr(r, name)
         if v is not None and not isinstance(v, str):
             raise RecipeError(f"recipe.{name}: expected a string or null, got {v!r}")
-    for name in ("blend", "duration", "guidance"):
+    for name in ("blend", "duration", "guidance", "strength"):
         if not _is_num(getattr(r, name)):
             raise RecipeError(f"recipe.{name}: expected a finite number, got {getattr(r, name)!r}")
     for name in ("seed", "steps", "recipe_version"):
@@ -118,5 +135,7 @@ def _check_types(r: Recipe) -> None:
         raise RecipeError(f"recipe.batch_seeds: expected a list of integers, got {r.batch_seeds!r}")
     if r.batch_seeds and r.seed not in r.batch_seeds:
         raise RecipeError(f"recipe: seed {r.seed} is not among batch_seeds {list(r.batch_seeds)}")
+    if not 0.0 < r.strength <= 1.0:
+        raise RecipeError(f"recipe.strength: expected a number in (0, 1], got {r.strength!r}")
     if not isinstance(r.finish, dict):
         raise RecipeError(f"recipe.finish: expected an object, got {r.finish!r}")

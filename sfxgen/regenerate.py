@@ -58,6 +58,8 @@ def request_from_recipe(recipe: Recipe, tags, out_dir: Path, stem: str, overwrit
         guidance=recipe.guidance,
         steps=recipe.steps,
         sampler=recipe.sampler,
+        init_audio=Path(recipe.init_path) if recipe.init_sha256 and recipe.init_path else None,
+        strength=recipe.strength,
         finish=FinishSpec.from_dict(recipe.finish),
         tags=tags,
         out_dir=out_dir,
@@ -80,12 +82,18 @@ def regenerate(pipeline: Pipeline, source: Path, out_dir: Path, overwrite: bool 
         path = Path(recipe.image_path or "")
         if not path.is_file():
             raise RequestError(f"the query image {path} of {source} is gone; put it back to regenerate")
+    if recipe.init_sha256:
+        path = Path(recipe.init_path or "")
+        if not path.is_file():
+            raise RequestError(f"the init audio {path} of {source} is gone; put it back to regenerate")
     if Path(out_dir).resolve() == source.parent.resolve() and not overwrite:
         raise RequestError(f"--out {out_dir} is the source's folder; pick another folder")
     request = request_from_recipe(recipe, meta.tags, Path(out_dir), source.stem, overwrite)
     plan = plan_request(request, bundle, seeds=recipe.batch_seeds)
     if recipe.image_sha256 and plan.image_sha256 != recipe.image_sha256:
         raise RequestError(f"the query image {recipe.image_path} changed since {source} was made (sha256 differs)")
+    if recipe.init_sha256 and plan.init_sha256 != recipe.init_sha256:
+        raise RequestError(f"the init audio {recipe.init_path} changed since {source} was made (sha256 differs)")
     row = recipe.batch_seeds.index(recipe.seed)
     result = pipeline.generate(plan, keep=[row])
     old, _ = sf.read(source, dtype="float64", always_2d=True)

@@ -216,6 +216,8 @@ def build_request(pack: Pack, batch: Batch, staging: Path) -> Any:
         guidance=s.guidance,
         steps=s.steps,
         sampler=s.sampler,
+        init_audio=s.init,
+        strength=s.strength,
         finish=s.finish,
         tags=sound_tags(pack, s),
         out_dir=staging,
@@ -251,6 +253,10 @@ def _entry(pack: Pack, batch: Batch, i: int, path: Path, audio: FinishedAudio, r
         lufs=_db_or_none(audio.lufs),
         loudness_range=_db_or_none(audio.loudness_range),
         sha256=sha256_file(path),
+        strength=float(getattr(recipe, "strength", 1.0)),
+        init_sha256=getattr(recipe, "init_sha256", None) or "",
+        source_clip=getattr(recipe, "source_clip", None) or "",
+        source_licence=getattr(recipe, "source_licence", None) or "",
     )
 
 

@@ -18,6 +18,7 @@ MAX_PROMPT_CHARS = 1000  # longer prompts are refused (the tokenizer would silen
 MAX_STEPS = 1000
 MAX_GUIDANCE = 50.0
 MAX_SEED = 2**63 - 1
+INIT_STRENGTH = 0.6  # default strength for variations of the user's own sound
 
 
 class QueryMode(str, enum.Enum):
@@ -47,6 +48,9 @@ class GenerateRequest:
     guidance: float | None = None  # CFG w; None -> bundle default
     steps: int | None = None  # sampler steps; None -> bundle default
     sampler: str | None = None  # "ddpm" | "ddim" | "dpmpp_2m"; None -> bundle default
+    init_audio: Path | None = None  # a sound to make variations of (SDEdit start point), any soundfile format
+    strength: float | None = None  # (0, 1]: how much of it to redraw; None -> INIT_STRENGTH with init_audio,
+    #                                else the bundle's library default (1: from pure noise)
     finish: FinishSpec = FinishSpec()  # post-processing and file format (sfxgen.finishing)
     tags: SoundTags = SoundTags()  # UCS / iXML fields (sfxgen.wavfile)
     out_dir: Path = Path("out")  # where the WAVs go (created if missing)

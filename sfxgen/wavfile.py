@@ -166,9 +166,15 @@ def recipe_summary(recipe: Recipe) -> str:
     query = f'prompt "{recipe.prompt}"' if recipe.prompt else f"image sha256 {recipe.image_sha256}"
     if recipe.blend_prompt:
         query += f' + "{recipe.blend_prompt}" x{recipe.blend:g}'
+    start = ""
+    if recipe.source_clip:
+        start = f", from library recording {recipe.source_clip} ({recipe.source_licence})"
+        start += f" at strength {recipe.strength:g}"
+    elif recipe.init_sha256:
+        start = f", from init audio sha256 {recipe.init_sha256[:12]} at strength {recipe.strength:g}"
     return (
-        f"sfxgen {query}, seed {recipe.seed}, guidance {recipe.guidance:g}, {recipe.steps} steps {recipe.sampler}, "
-        f"model {recipe.bundle_id} ({recipe.bundle_sha256[:12]})"
+        f"sfxgen {query}, seed {recipe.seed}, guidance {recipe.guidance:g}, {recipe.steps} steps {recipe.sampler}"
+        f"{start}, model {recipe.bundle_id} ({recipe.bundle_sha256[:12]})"
     )
 
 

@@ -1,4 +1,4 @@
-"""Side panel: prompt (with history completion), blend, image drop, generation settings."""
+"""Side panel: prompt (with history completion), blend, image drop, start sound, generation settings."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ from ui import media
 
 SAMPLERS = ("dpmpp_2m", "ddim", "ddpm")
 MAX_UI_SEED = 2**31 - 1
+NO_START_SOUND = "none: from noise"
+STRENGTH_AUTO = "auto"  # the strength box's lowest value: None, the pipeline's default
 
 
 class DropZone(QLabel):
@@ -88,12 +90,14 @@ class ControlPanel(QFrame):
     generate_clicked = Signal()
     cancel_clicked = Signal()
     image_dropped = Signal(str)
+    vary_clicked = Signal()  # "Vary a sound…": the window asks for a file
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sidePanel")
         self.setFixedWidth(330)
         self.image: Path | None = None
+        self.init_audio: Path | None = None  # start sound (SDEdit) or None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(12, 8, 12, 10)
         lay.setSpacing(5)
@@ -157,6 +161,8 @@ class ControlPanel(QFrame):
         self.steps.setValue(25)
         self.sampler = QComboBox()
         self.sampler.addItems(SAMPLERS)
+        self.strength = _strength_box()
+        init_row = self._build_init_row()
         seed_row = QHBoxLayout()
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_UI_SEED)
@@ -179,6 +185,8 @@ class ControlPanel(QFrame):
         ):
             form.addRow(label, w)
         form.addRow("Seed", seed_row)
+        form.addRow("Start", init_row)
+        form.addRow("Strength", self.strength)
         lay.addLayout(form)
 
         lay.addStretch(1)
@@ -198,10 +206,30 @@ class ControlPanel(QFrame):
         buttons.addWidget(self.generate_btn, 1)
         buttons.addWidget(self.cancel_btn)
         lay.addLayout(buttons)
-        hint = QLabel("Space play · 1-9 variation · L loop · F fav · R regen · M more like this")
+        hint = QLabel("Space play · 1-9 variation · L loop · F fav · R regen · M more like this · V vary")
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         lay.addWidget(hint)
+
+    def _build_init_row(self) -> QHBoxLayout:
+        """File name of the start sound, "Vary a sound…" and a clear button."""
+        row = QHBoxLayout()
+        self.init_label = QLabel(NO_START_SOUND)
+        self.init_label.setObjectName("hint")
+        self.init_label.setMinimumWidth(60)
+        self.vary_btn = QToolButton()
+        self.vary_btn.setText("Vary a sound…")
+        self.vary_btn.setToolTip("make variations of a sound file (WAV, FLAC, OGG); or drop one onto the panel")
+        self.vary_btn.clicked.connect(self.vary_clicked)
+        self.clear_init_btn = QToolButton()
+        self.clear_init_btn.setText("✕")
+        self.clear_init_btn.setToolTip("clear the start sound: generate from the prompt alone")
+        self.clear_init_btn.clicked.connect(self.clear_init_audio)
+        self.clear_init_btn.setVisible(False)
+        row.addWidget(self.init_label, 1)
+        row.addWidget(self.vary_btn)
+        row.addWidget(self.clear_init_btn)
+        return row
 
     # -- state -----------------------------------------------------------------------------------------------
     def set_prompt_history(self, prompts: list[str]) -> None:
@@ -230,8 +258,39 @@ class ControlPanel(QFrame):
         self.drop.setToolTip("")
         self.clear_image_btn.setVisible(False)
 
+    def set_init_audio(self, path: Path, seconds: float | None = None) -> None:
+        """Vary ``path`` next; ``seconds`` (its length) becomes the duration when given."""
+        self.init_audio = Path(path)
+        self.init_label.setText(self.init_audio.name)
+        self.init_label.setToolTip(str(self.init_audio))
+        self.clear_init_btn.setVisible(True)
+        if seconds is not None:
+            self.duration.setValue(seconds)  # clamped to the box's 0.25 .. 30 s
+
+    def clear_init_audio(self) -> None:
+        """Back to generation from the prompt alone."""
+        self.init_audio = None
+        self.init_label.setText(NO_START_SOUND)
+        self.init_label.setToolTip("")
+        self.clear_init_btn.setVisible(False)
+
+    def strength_value(self) -> float | None:
+        """The strength box as a request value: None for "auto"."""
+        value = float(self.strength.value())
+        return None if value <= self.strength.minimum() else value
+
+    def set_strength(self, value: float | None) -> None:
+        """A strength in (0, 1], or None for "auto"."""
+        self.strength.setValue(self.strength.minimum() if value is None else float(value))
+
     def apply_defaults(self, defaults: Any) -> None:
         """Bundle defaults (sfxgen.bundle.Defaults) into the settings."""
+        self.set_strength(None)
+        library = float(getattr(defaults, "strength", 1.0))
+        self.strength.setToolTip(
+            "how much of the start sound to redraw (1: from pure noise); "
+            f"auto: 0.6 with a start sound, else {library:g} for this bundle"
+        )
         self.guidance.setValue(float(defaults.guidance))
         self.steps.setValue(int(defaults.steps))
         if defaults.sampler in SAMPLERS:
@@ -258,6 +317,12 @@ class ControlPanel(QFrame):
             self.set_image(Path(image))
         else:
             self.clear_image()
+        init = recipe.get("init_path")
+        if init and recipe.get("init_sha256") and Path(init).is_file():
+            self.set_init_audio(Path(init))
+        else:
+            self.clear_init_audio()
+        self.set_strength(float(recipe.get("strength", 1.0)))  # recipes leave out strength 1 (from noise)
 
     def settings(self, *, roll_seed: bool = True) -> dict[str, Any]:
         """Request fields from the controls; rolls a new seed unless locked."""
@@ -274,7 +339,21 @@ class ControlPanel(QFrame):
             "guidance": float(self.guidance.value()),
             "steps": int(self.steps.value()),
             "sampler": self.sampler.currentText(),
+            "init_audio": self.init_audio,
+            "strength": self.strength_value(),
         }
+
+
+def _strength_box() -> QDoubleSpinBox:
+    """(0, 1] in steps of 0.05; its lowest value reads "auto" (None: the bundle's default)."""
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 1.0)
+    box.setSingleStep(0.05)
+    box.setDecimals(2)
+    box.setSpecialValueText(STRENGTH_AUTO)
+    box.setValue(0.0)
+    box.setToolTip("how much of the start sound to redraw (1: from pure noise); auto: the bundle's default")
+    return box
 
 
 def file_stems(out_dir: Path, prompt: str, seeds: list[int]) -> tuple[str, ...]:

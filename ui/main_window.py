@@ -4,7 +4,9 @@ The window wires widgets together; every engine call goes through the
 :class:`ui.worker.WorkerController` and comes back as a signal, so the UI
 never blocks. Keyboard first: Ctrl+Enter generates, Esc cancels, Space plays
 the selected take, 1-9 play take N, L loops, F favourites, R / Shift+R
-regenerate, M "more like this", F2 renames, Ctrl+O opens a bundle.
+regenerate, M "more like this", V varies the selected take (it becomes the
+start sound), F2 renames, Ctrl+O opens a bundle. Dropping a sound file onto
+the window (or "Vary a sound…") makes it the start sound.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfxgen.init_audio import audio_seconds
 from ui import media
 from ui.controls import MAX_UI_SEED, ControlPanel, file_stems
 from ui.dialogs import FramePickerDialog, RenameDialog, RenderDialog, retag_file
@@ -198,6 +201,7 @@ class MainWindow(QMainWindow):
         c.generate_clicked.connect(self.generate)
         c.cancel_clicked.connect(self.cancel)
         c.image_dropped.connect(self.set_query_media)
+        c.vary_clicked.connect(self.pick_start_sound)
         r = self.results
         r.play_requested.connect(self.play)
         r.favourite_toggled.connect(self.toggle_favourite)
@@ -228,6 +232,7 @@ class MainWindow(QMainWindow):
         add("R", lambda: self._on_current(lambda v: self.regenerate(v, same_seed=True)))
         add("Shift+R", lambda: self._on_current(lambda v: self.regenerate(v, same_seed=False)))
         add("M", lambda: self._on_current(self.more_like_this))
+        add("V", lambda: self._on_current(lambda v: self.set_start_sound(v.path)))
         add("Ctrl+O", self.pick_bundle)
         add("Ctrl+L", lambda: (self.controls.prompt.setFocus(), self.controls.prompt.selectAll()))
         add("Ctrl+F", lambda: (self.tabs.setCurrentWidget(self.history_view), self.history_view.search.setFocus()))
@@ -289,6 +294,8 @@ class MainWindow(QMainWindow):
             guidance=settings["guidance"],
             steps=settings["steps"],
             sampler=settings["sampler"],
+            init_audio=settings["init_audio"],
+            strength=settings["strength"],
             out_dir=out_dir,
             file_stems=file_stems(out_dir, settings["prompt"], seeds),
         )
@@ -435,6 +442,7 @@ class MainWindow(QMainWindow):
     def _recipe_overrides(self, v: Variation) -> dict[str, Any]:
         r = recipe_dict(v.recipe)
         image = r.get("image_path")
+        init = r.get("init_path") if r.get("init_sha256") else None
         return {
             "prompt": r.get("prompt", v.prompt),
             "blend_prompt": r.get("blend_prompt", ""),
@@ -444,6 +452,8 @@ class MainWindow(QMainWindow):
             "guidance": float(r.get("guidance", self.controls.guidance.value())),
             "steps": int(r.get("steps", self.controls.steps.value())),
             "sampler": r.get("sampler", self.controls.sampler.currentText()),
+            "init_audio": Path(init) if init else None,
+            "strength": float(r.get("strength", 1.0)),  # recipes leave out strength 1 (from noise)
         }
 
     def regenerate(self, v: Variation, *, same_seed: bool) -> int | None:
@@ -463,10 +473,31 @@ class MainWindow(QMainWindow):
         o.update(seed=min(max(batch) + 1, MAX_UI_SEED), variations=int(self.controls.variations.value()))
         return self.generate(o)
 
+    # -- start sound (variations of a sound) ------------------------------------------------------------------
+    def pick_start_sound(self) -> None:
+        """Choose a sound file to make variations of (the "Vary a sound…" button)."""
+        start = str(self.controls.init_audio.parent) if self.controls.init_audio else str(self.out_dir)
+        path, _ = QFileDialog.getOpenFileName(self, "Vary a sound", start, media.AUDIO_FILTER)
+        if path:
+            self.set_start_sound(path)
+
+    def set_start_sound(self, path: str | Path) -> bool:
+        """Make ``path`` the start sound (its length becomes the duration); False with an error if unreadable."""
+        p = Path(path)
+        seconds = audio_seconds(p)
+        if seconds is None:
+            self.show_error(f"{p.name}: not a readable sound file (use WAV, FLAC or OGG)")
+            return False
+        self.controls.set_init_audio(p, seconds)
+        self.show_message(f"Start sound: {p.name} ({seconds:.2f} s); Strength sets how much of it is redrawn")
+        return True
+
     # -- image / video query ---------------------------------------------------------------------------------
     def set_query_media(self, path: str) -> None:
         p = Path(path)
-        if media.is_image(p):
+        if media.is_audio(p):
+            self.set_start_sound(p)
+        elif media.is_image(p):
             self.controls.set_image(p)
             self.show_message(f"Image query: {p.name}")
         elif media.is_video(p):
@@ -481,7 +512,7 @@ class MainWindow(QMainWindow):
                 self.controls.set_image(frame)
                 self.show_message(f"Image query: frame at {dlg.seconds:.1f} s of {p.name}")
         else:
-            self.show_error(f"{p.name}: drop an image (png, jpg …) or a video (mp4, mov …)")
+            self.show_error(f"{p.name}: drop an image (png, jpg …), a video (mp4, mov …) or a sound (wav, flac, ogg)")
 
     def dragEnterEvent(self, event: Any) -> None:
         if event.mimeData().hasUrls():

@@ -1,7 +1,8 @@
-"""Image and video inputs for image queries (Qt-free).
+"""Image and video inputs for image queries, and sound files to vary (Qt-free).
 
 A dropped image is used as is. A dropped video needs one frame: PyAV (``av``)
 decodes it when installed; without it :func:`video_support` says what to do.
+A dropped sound file becomes the start sound of the next generation.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ogv"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff"}  # what libsndfile reads
+AUDIO_FILTER = "Sounds (*.wav *.flac *.ogg *.oga *.aif *.aiff);;All files (*)"
 
 
 def is_image(path: str | Path) -> bool:
@@ -22,6 +25,10 @@ def is_image(path: str | Path) -> bool:
 
 def is_video(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def is_audio(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in AUDIO_SUFFIXES
 
 
 def video_support() -> str | None:

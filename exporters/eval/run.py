@@ -126,7 +126,6 @@ def _pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, classifier_path: Path | None = None):
     """Run the whole evaluation; write eval.json and eval.png into out_dir; return the results dict."""
-    from sfxgen.request import GenerateRequest
 
     t_start = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -165,45 +164,21 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
         "fd_real_vs_real": frechet_distance(train_emb, real_emb),
         "fd_noise_vs_real": frechet_distance(noise_emb, real_emb),
     }
-    # 4. generated, per guidance
+    # 4. generated, per guidance (at the bundle's default strength: library-seeded when it has a library)
     prompts = sorted({(r["category"], r["captions"][0]) for r in test})
     results["prompts"] = [p for _, p in prompts]
+    results["strength"] = bundle.defaults.strength if bundle.library is not None else 1.0
+    results["library_entries"] = bundle.library.entries if bundle.library is not None else 0
     sweep = []
     with _engine(bundle_dir, config, len(prompts)) as engine, tempfile.TemporaryDirectory() as tmp:
         results["provider"] = engine.provider
         for w in config.guidances:
-            t0 = time.perf_counter()
-            requests = [
-                GenerateRequest(
-                    prompt=prompt,
-                    duration=config.duration,
-                    variations=config.clips_per_prompt,
-                    seed=config.seed + i * config.clips_per_prompt,
-                    guidance=w,
-                    steps=config.steps,
-                    sampler=config.sampler,
-                    out_dir=Path(tmp) / f"w{w}",
-                    overwrite=True,
-                )
-                for i, (_, prompt) in enumerate(prompts)
-            ]
-            mels, labels = [], []
-            for (cat, _), job in zip(prompts, [engine.submit(r) for r in requests], strict=True):
-                for f in job.result().files:
-                    mels.append(features(load_wave(f, mel.sample_rate), mel))
-                    labels.append(index[cat])
-            emb, logits = embed_and_classify(clf, mels)
-            labels_arr = np.array(labels)
-            sweep.append(
-                {
-                    "guidance": w,
-                    "top1": accuracy(logits, labels_arr),
-                    "top5": accuracy(logits, labels_arr, 5),
-                    "fd": frechet_distance(emb, real_emb),
-                    "seconds": time.perf_counter() - t0,
-                }
+            sweep.append(_generated_row(engine, prompts, index, clf, real_emb, mel, config, w, None, Path(tmp)))
+        if results["strength"] < 1.0:  # the model alone: the same prompts from pure noise
+            w = bundle.defaults.guidance
+            results["from_noise"] = _generated_row(
+                engine, prompts, index, clf, real_emb, mel, config, w, 1.0, Path(tmp)
             )
-            log.info("w=%.1f top1 %.3f fd %.2f (%.0f s)", w, sweep[-1]["top1"], sweep[-1]["fd"], sweep[-1]["seconds"])
     results["sweep"] = sweep
     results["chosen_guidance"] = choose_guidance(sweep)
     # 5. retrieval baseline
@@ -228,6 +203,46 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
     (out_dir / "eval.json").write_text(json.dumps(results, indent=2))
     plot(results, out_dir / "eval.png")
     return results
+
+
+def _generated_row(
+    engine, prompts, index, clf, real_emb, mel: MelConfig, config: EvalConfig, w: float, strength, tmp: Path
+) -> dict[str, float]:
+    """Generate clips_per_prompt clips for every test prompt at guidance w; classify them; FD to real test audio."""
+    from sfxgen.request import GenerateRequest
+
+    t0 = time.perf_counter()
+    requests = [
+        GenerateRequest(
+            prompt=prompt,
+            duration=config.duration,
+            variations=config.clips_per_prompt,
+            seed=config.seed + i * config.clips_per_prompt,
+            guidance=w,
+            steps=config.steps,
+            sampler=config.sampler,
+            strength=strength,
+            out_dir=tmp / f"w{w}_s{strength}",
+            overwrite=True,
+        )
+        for i, (_, prompt) in enumerate(prompts)
+    ]
+    mels, labels = [], []
+    for (cat, _), job in zip(prompts, [engine.submit(r) for r in requests], strict=True):
+        for f in job.result().files:
+            mels.append(features(load_wave(f, mel.sample_rate), mel))
+            labels.append(index[cat])
+    emb, logits = embed_and_classify(clf, mels)
+    labels_arr = np.array(labels)
+    row = {
+        "guidance": w,
+        "top1": accuracy(logits, labels_arr),
+        "top5": accuracy(logits, labels_arr, 5),
+        "fd": frechet_distance(emb, real_emb),
+        "seconds": time.perf_counter() - t0,
+    }
+    log.info("w=%.1f strength %s top1 %.3f fd %.2f (%.0f s)", w, strength, row["top1"], row["fd"], row["seconds"])
+    return row
 
 
 def choose_guidance(sweep: list[dict[str, float]]) -> float:
@@ -267,58 +282,109 @@ def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dic
 
 
 def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalConfig) -> list[dict[str, Any]]:
-    """Per README prompt: how many clips the classifier assigns to the intended category (top-1 / top-3)."""
+    """Per README prompt: how many clips the classifier assigns to the intended category (top-1 / top-3).
+
+    For a library-seeded bundle also: the same seeds from pure noise (the model alone), the share of clips
+    whose library recording is of the intended category, and how far the clips are from their recording
+    next to how far that recording is from the prompt's other candidate recordings (level-matched dB).
+    """
     from collections import Counter
 
+    from sfxgen.library import Library
     from sfxgen.request import GenerateRequest
 
     out = []
     mel, defaults = bundle.mel, bundle.defaults
+    seeded = bundle.library is not None and defaults.strength < 1.0
+    library = Library.load(bundle.root / bundle.library.file) if seeded else None
     shown = []
     for prompt, category in config.showcase:
         if category in classes:
             shown.append((prompt, category))
         else:
             log.info("showcase %r: category %r has no training clips; skipped", prompt, category)
-    with _engine(bundle_dir, config, len(shown)) as engine, tempfile.TemporaryDirectory() as tmp:
-        jobs = [
-            engine.submit(
+    starts = [None, 1.0] if seeded else [None]
+    with _engine(bundle_dir, config, len(shown) * len(starts)) as engine, tempfile.TemporaryDirectory() as tmp:
+        jobs = {
+            (k, strength): engine.submit(
                 GenerateRequest(
                     prompt=prompt,
                     duration=defaults.duration,
                     variations=config.showcase_clips,
                     seed=0,
-                    out_dir=Path(tmp) / str(k),
+                    strength=strength,
+                    out_dir=Path(tmp) / f"{k}_{strength}",
                     overwrite=True,
                 )
             )
+            for strength in starts
             for k, (prompt, _) in enumerate(shown)
-        ]
-        for (prompt, category), job in zip(shown, jobs, strict=True):
-            mels = [features(load_wave(f, mel.sample_rate), mel) for f in job.result().files]
-            _, logits = embed_and_classify(clf, mels)  # (n, C)
+        }
+        for k, (prompt, category) in enumerate(shown):
+            result = jobs[k, None].result()
+            waves = [load_wave(f, mel.sample_rate) for f in result.files]
+            _, logits = embed_and_classify(clf, [features(w, mel) for w in waves])  # (n, C)
             top3 = np.argsort(-logits, axis=1)[:, :3]
             heard = Counter(classes[i] for i in top3[:, 0])
-            out.append(
-                {
-                    "prompt": prompt,
-                    "category": category,
-                    "clips": len(mels),
-                    "top1": float(np.mean(top3[:, 0] == classes.index(category))),
-                    "top3": float(np.mean((top3 == classes.index(category)).any(axis=1))),
-                    "heard_as": heard.most_common(3),
-                    "guidance": defaults.guidance,
-                    "duration": defaults.duration,
-                }
-            )
+            c = classes.index(category)
+            row: dict[str, Any] = {
+                "prompt": prompt,
+                "category": category,
+                "clips": len(waves),
+                "top1": float(np.mean(top3[:, 0] == c)),
+                "top3": float(np.mean((top3 == c).any(axis=1))),
+                "heard_as": heard.most_common(3),
+                "guidance": defaults.guidance,
+                "duration": defaults.duration,
+                "strength": defaults.strength if seeded else 1.0,
+            }
+            if library is not None:
+                _, noise_logits = embed_and_classify(
+                    clf, [features(load_wave(f, mel.sample_rate), mel) for f in jobs[k, 1.0].result().files]
+                )
+                row["top1_from_noise"] = float(np.mean(noise_logits.argmax(axis=1) == c))
+                row.update(_source_distances(library, result.recipes, waves, mel))
+            out.append(row)
             log.info(
                 "showcase %r: top-1 %.2f top-3 %.2f (heard as %s)",
                 prompt,
-                out[-1]["top1"],
-                out[-1]["top3"],
+                row["top1"],
+                row["top3"],
                 heard.most_common(2),
             )
     return out
+
+
+def _level_matched_db(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean |a - b| of two natural-log mels (M, T) after removing each one's mean level, in dB."""
+    return float(np.mean(np.abs((a - a.mean()) - (b - b.mean()))) * 20.0 / np.log(10.0))
+
+
+def _source_distances(library, recipes, waves: list[np.ndarray], mel: MelConfig) -> dict[str, Any]:
+    """How close library-seeded clips stay to their recordings, next to the recordings' own spread."""
+    from collections import Counter
+
+    from sfxgen.mel import denormalize, log_mel
+
+    ids = [r.source_clip for r in recipes]
+    entries = [library.index(i) for i in ids]
+    gen = [log_mel(w, mel) for w in waves]  # (M, T) each
+    src = [denormalize(library.x0(k, g.shape[1]), mel) for k, g in zip(entries, gen, strict=True)]
+    to_source = [_level_matched_db(g, s) for g, s in zip(gen, src, strict=True)]
+    distinct = sorted(set(entries))
+    sibling = [
+        _level_matched_db(
+            denormalize(library.x0(a, gen[0].shape[1]), mel), denormalize(library.x0(b, gen[0].shape[1]), mel)
+        )
+        for i, a in enumerate(distinct)
+        for b in distinct[i + 1 :]
+    ]
+    return {
+        "source_categories": sorted(Counter(library.entries[k].category for k in entries).items()),
+        "source_ids": ids,
+        "to_source_db": float(np.mean(to_source)),
+        "between_sources_db": float(np.mean(sibling)) if sibling else None,
+    }
 
 
 def _threads(config: EvalConfig) -> int:
@@ -379,12 +445,18 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax1.plot(ws, [s["top1"] for s in results["sweep"]], "o-", color="tab:blue", label="generated top-1")
     ax1.axhline(results["real"]["top1"], color="tab:blue", ls="--", lw=1, label="real test audio top-1")
     ax1.axhline(results["retrieval"]["top1"], color="tab:green", ls=":", lw=1, label="retrieval baseline top-1")
+    if "from_noise" in results:
+        n = results["from_noise"]
+        ax1.plot([n["guidance"]], [n["top1"]], "o", mfc="none", color="tab:blue", label="from pure noise top-1")
     ax1.set_xlabel("guidance w")
     ax1.set_ylabel("relevance (classifier top-1)", color="tab:blue")
     ax1.set_ylim(0, 1)
     ax2 = ax1.twinx()
     ax2.plot(ws, [s["fd"] for s in results["sweep"]], "s-", color="tab:red", label="generated FD")
     ax2.axhline(results["fd_real_vs_real"], color="tab:red", ls="--", lw=1, label="real-vs-real FD")
+    if "from_noise" in results:
+        n = results["from_noise"]
+        ax2.plot([n["guidance"]], [n["fd"]], "s", mfc="none", color="tab:red", label="from pure noise FD")
     ax2.set_ylabel("Fréchet distance to real test audio", color="tab:red")
     ax1.axvline(results["chosen_guidance"], color="gray", lw=0.8)
     h1, l1 = ax1.get_legend_handles_labels()
@@ -409,9 +481,18 @@ def format_table(results: dict[str, Any]) -> str:
         f"| real test clips | {results['real']['top1']:.3f} | {results['real']['top5']:.3f} "
         f"| {results['fd_real_vs_real']:.2f} (real train vs test) |",
     ]
+    start = f", library-seeded at strength {results['strength']:g}" if results.get("strength", 1.0) < 1.0 else ""
     for s in results["sweep"]:
         mark = " (default)" if s["guidance"] == results["chosen_guidance"] else ""
-        lines.append(f"| generated, w = {s['guidance']:g}{mark} | {s['top1']:.3f} | {s['top5']:.3f} | {s['fd']:.2f} |")
+        lines.append(
+            f"| generated{start}, w = {s['guidance']:g}{mark} | {s['top1']:.3f} | {s['top5']:.3f} | {s['fd']:.2f} |"
+        )
+    if "from_noise" in results:
+        s = results["from_noise"]
+        lines.append(
+            f"| generated from pure noise (the model alone), w = {s['guidance']:g} | {s['top1']:.3f} "
+            f"| {s['top5']:.3f} | {s['fd']:.2f} |"
+        )
     r = results["retrieval"]
     lines.append(
         f"| retrieval baseline (nearest training clip by text) | {r['top1']:.3f} | {r['top5']:.3f} | {r['fd']:.2f} |"
@@ -445,6 +526,22 @@ def format_table(results: dict[str, Any]) -> str:
             heard = ", ".join(f"{c} {n}" for c, n in s["heard_as"])
             real = f"{s['real_top1']:.2f} of {s['real_clips']}" if s.get("real_top1") is not None else "none held out"
             lines.append(f"| {s['prompt']} | {s['category']} | {s['top1']:.2f} | {s['top3']:.2f} | {heard} | {real} |")
+        seeded = [s for s in shows if "top1_from_noise" in s]
+        if seeded:
+            lines += [
+                "",
+                f"| README prompt, library-seeded at strength {seeded[0]['strength']:g} | top-1 "
+                "| top-1 from pure noise | recordings of the category | clip to its recording (dB) "
+                "| between the recordings (dB) |",
+                "|---|---|---|---|---|---|",
+            ]
+            for s in seeded:
+                own = sum(n for c, n in s["source_categories"] if c == s["category"])
+                between = "-" if s["between_sources_db"] is None else f"{s['between_sources_db']:.1f}"
+                lines.append(
+                    f"| {s['prompt']} | {s['top1']:.2f} | {s['top1_from_noise']:.2f} | {own} of {s['clips']} "
+                    f"| {s['to_source_db']:.1f} | {between} |"
+                )
     lines.append("")
     lines.append(f"chosen default guidance w = {results['chosen_guidance']:g}; eval took {results['seconds']:.0f} s")
     return "\n".join(lines)

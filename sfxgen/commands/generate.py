@@ -23,6 +23,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default the bundle's)")
     parser.add_argument("--sampler", default=None, help="ddpm | ddim | dpmpp_2m (default the bundle's)")
     parser.add_argument("--query-mode", default="auto", help="auto | text | prior | image (default auto)")
+    parser.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="a sound to make variations of (WAV/FLAC/OGG; --duration defaults to its length)",
+    )
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=None,
+        help="how much of the start sound to redraw, (0, 1]; 1 = from pure noise "
+        "(default 0.6 with --init, else the bundle's library strength)",
+    )
     parser.add_argument("--blend-prompt", default="", help="second prompt to blend in")
     parser.add_argument("--blend", type=float, default=0.0, help="weight of --blend-prompt in [0, 1]")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default ./out, created)")
@@ -50,18 +63,25 @@ def build_request(args: argparse.Namespace, default_duration: float):
         trim_silence=args.trim,
     )
     description = args.prompt or (args.image.stem if args.image else "")
+    duration = default_duration if args.duration is None else args.duration
+    if args.init is not None and args.duration is None:
+        from sfxgen.init_audio import init_duration
+
+        duration = init_duration(args.init, duration)
     return GenerateRequest(
         prompt=args.prompt,
         image=args.image,
         blend_prompt=args.blend_prompt,
         blend=args.blend,
         query_mode=args.query_mode,
-        duration=default_duration if args.duration is None else args.duration,
+        duration=duration,
         variations=args.variations,
         seed=args.seed,
         guidance=args.guidance,
         steps=args.steps,
         sampler=args.sampler,
+        init_audio=args.init,
+        strength=args.strength,
         finish=finish,
         tags=SoundTags(description=description),
         out_dir=args.out,

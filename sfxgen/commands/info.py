@@ -61,7 +61,11 @@ def collect(args: argparse.Namespace) -> dict:
             "steps": b.defaults.steps,
             "sampler": b.defaults.sampler,
             "duration": b.defaults.duration,
+            "strength": b.defaults.strength,
         },
+        "library": None
+        if b.library is None
+        else f"{b.library.entries} recordings ({b.library.license}), {b.library.file}",
         "license": b.license,
         "data_card": b.data_card,
     }

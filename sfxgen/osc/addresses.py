@@ -15,7 +15,11 @@ and may be left off from the right.
       after the prompt starts them): ``steps <int>``, ``sampler <ddpm|ddim|dpmpp_2m>``,
       ``blend_prompt <str>``, ``blend <0..1>``, ``name <str>`` (file-name base instead
       of the prompt), ``reply_file <0|1>`` (also write ``<out>/replies/<id>.json``, see
-      below), ``prompt <str>`` (generate_image: an extra text prompt to blend with).
+      below), ``prompt <str>`` (generate_image: an extra text prompt to blend with),
+      ``init <path>`` (a WAV/FLAC/OGG file on the bridge's machine, absolute path, to make
+      variations of; without [duration] the duration is its length), ``strength <0..1]``
+      (how much of the start sound to redraw, > 0; 1 = from pure noise; default 0.6 with
+      ``init``, else the bundle's library strength when it ships a sound library, else 1).
   /sfxgen/cancel          <req_id>                     cancel a queued or running request
   /sfxgen/preset          <req_id> <pack> [sound]      render a preset pack, or only its sound ``sound``
       pack       a name looked up in the bridge's presets folder (``x`` -> x, x.toml, x.json) or an

@@ -190,22 +190,7 @@ class Router:
             p = _Pending(key, g.req_id, reply_to, self._reply_path(g.req_id) if want_file else None, stems)
             self._pending[key] = p
             self._reserved.update(stems)
-        request = GenerateRequest(
-            prompt=g.prompt,
-            image=g.image,
-            blend_prompt=g.blend_prompt,
-            blend=g.blend,
-            query_mode=QueryMode.IMAGE if g.image is not None else QueryMode.AUTO,
-            duration=g.duration,
-            variations=g.variations,
-            seed=seed,
-            guidance=g.guidance,
-            steps=g.steps,
-            sampler=g.sampler,
-            out_dir=self.out_dir,
-            file_stems=stems,
-            overwrite=False,
-        )
+        request = build_request(g, seed, self.out_dir, stems)
         with p.lock:  # accepted goes out before any progress/done of this job
             try:
                 p.job = self.engine.submit(request, on_progress=lambda job, frac, k=key: self._progress(k, frac))
@@ -376,6 +361,28 @@ class Router:
             os.replace(tmp, p.reply_file)  # atomic: a poller never reads half a file
         except OSError:
             log.exception("could not write reply file %s", p.reply_file)
+
+
+def build_request(g: GenerateArgs, seed: int, out_dir: Path, stems: tuple[str, ...]) -> GenerateRequest:
+    """The engine request of a checked generate message (files named ``stems`` inside ``out_dir``)."""
+    return GenerateRequest(
+        prompt=g.prompt,
+        image=g.image,
+        blend_prompt=g.blend_prompt,
+        blend=g.blend,
+        query_mode=QueryMode.IMAGE if g.image is not None else QueryMode.AUTO,
+        duration=g.duration,
+        variations=g.variations,
+        seed=seed,
+        guidance=g.guidance,
+        steps=g.steps,
+        sampler=g.sampler,
+        init_audio=g.init,
+        strength=g.strength,
+        out_dir=out_dir,
+        file_stems=stems,
+        overwrite=False,
+    )
 
 
 def _req_id_guess(args: Sequence[Any]) -> str | int:

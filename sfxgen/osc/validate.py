@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sfxgen.init_audio import init_duration
 from sfxgen.osc import addresses as A
 from sfxgen.request import (
     MAX_DURATION,
@@ -29,6 +30,7 @@ from sfxgen.request import (
 
 MAX_SEED = 2**63 - 1  # the largest seed an OSC int64 can carry
 SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
+OPTIONS = ("steps", "sampler", "blend_prompt", "blend", "name", "reply_file", "strength", "init")  # key value pairs
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 _ALLOWED_CONTROL = {"\t", "\n", "\r"}
@@ -59,6 +61,8 @@ class GenerateArgs:
     blend: float = 0.0  # its weight in [0, 1]
     name: str = ""  # file-name base instead of the prompt
     reply_file: bool = False  # also write <out>/replies/<file_id>.json
+    init: Path | None = None  # a sound to make variations of (absolute path on the bridge's machine)
+    strength: float | None = None  # (0, 1]: how much of the start sound to redraw; None -> the pipeline's default
 
 
 def describe(v: Any) -> str:
@@ -117,8 +121,30 @@ def text(v: Any, name: str, req_id: str | int = "", *, max_chars: int = MAX_PROM
     return v
 
 
+def existing_file(raw: str, name: str, req_id: str | int = "") -> Path:
+    """An absolute path (``~`` expanded) to an existing file on the bridge's machine."""
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise OscArgError(f"{name} must be an absolute path, got {raw!r}", req_id)
+    if not path.is_file():
+        raise OscArgError(f"{name} {raw!r} is not a readable file", req_id)
+    return path
+
+
+def strength(v: Any, name: str, req_id: str | int = "") -> float:
+    """A finite number in (0, 1] (1 = generate from pure noise)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise OscArgError(f"{name} must be a number, got {describe(v)}", req_id)
+    if not math.isfinite(v) or not 0.0 < v <= 1.0:
+        raise OscArgError(f"{name} must be in (0, 1] (1 = from pure noise), got {v!r}", req_id)
+    return float(v)
+
+
 def parse_generate(args: Sequence[Any], *, image: bool) -> GenerateArgs:
-    """Check ``<req_id> <prompt|image_path> [duration] [variations] [seed] [guidance] [key value ...]``."""
+    """Check ``<req_id> <prompt|image_path> [duration] [variations] [seed] [guidance] [key value ...]``.
+
+    With an ``init`` option and no [duration], the duration is the init sound's length.
+    """
     req_id = req_id_of(args)
     what = "<image_path>" if image else "<prompt>"
     if len(args) < 2:
@@ -129,11 +155,7 @@ def parse_generate(args: Sequence[Any], *, image: bool) -> GenerateArgs:
     image_path = None
     prompt = first
     if image:
-        image_path = Path(first).expanduser()
-        if not image_path.is_absolute():
-            raise OscArgError(f"<image_path> must be an absolute path, got {first!r}", req_id)
-        if not image_path.is_file():
-            raise OscArgError(f"<image_path> {first!r} is not a readable file", req_id)
+        image_path = existing_file(first, "<image_path>", req_id)
         prompt = ""
     # Positional numbers until the first string.
     rest = list(args[2:])
@@ -158,6 +180,8 @@ def parse_generate(args: Sequence[Any], *, image: bool) -> GenerateArgs:
         else:
             guidance = number(g, "[guidance] (6th argument, negative = default)", 0.0, MAX_GUIDANCE, req_id)
     options = _parse_options(rest, req_id, image=image)
+    if options.get("init") is not None and not positional:
+        duration = _init_duration(options["init"])
     if image and options.get("prompt"):
         prompt = options.pop("prompt")
     options.pop("prompt", None)
@@ -202,12 +226,22 @@ def _parse_options(rest: list[Any], req_id: str | int, *, image: bool) -> dict[s
             out["name"] = text(value, "option name", req_id, max_chars=200)
         elif key == "reply_file":
             out["reply_file"] = bool(integer(value, "option reply_file (0 or 1)", 0, 1, req_id))
+        elif key == "strength":
+            out["strength"] = strength(value, "option strength", req_id)
+        elif key == "init":
+            out["init"] = existing_file(text(value, "option init", req_id, max_chars=4096), "option init", req_id)
         elif key == "prompt" and image:
             out["prompt"] = text(value, "option prompt", req_id)
         else:
-            known = "steps, sampler, blend_prompt, blend, name, reply_file" + (", prompt" if image else "")
+            known = ", ".join(OPTIONS) + (", prompt" if image else "")
             raise OscArgError(f"unknown option {describe(key)}; known options: {known}", req_id)
     return out
+
+
+def _init_duration(path: Path) -> float:
+    """The init sound's length within the request limits (the default duration when it cannot be read:
+    the engine then says what is wrong with the file)."""
+    return init_duration(path, A.DEFAULT_DURATION)
 
 
 def parse_cancel(args: Sequence[Any]) -> str | int:

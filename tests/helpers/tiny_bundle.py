@@ -402,3 +402,45 @@ def make_tiny_bundle(
     assert manifest["schema_version"] == SCHEMA_VERSION
     (root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return root
+
+
+TINY_CORPUS = (  # (category, caption, split, texture): real-shaped sounds captioned in the tiny vocabulary
+    ("dog_bark", "a dog bark", "train", False),
+    ("dog_bark", "dog bark loud", "train", False),
+    ("rain", "heavy rain", "train", True),
+    ("glass", "glass impact", "train", False),
+    ("rain", "rain", "test", True),
+)
+
+
+def make_tiny_corpus(root: Path, seconds: float = 0.6) -> Path:
+    """A corpus folder (manifest.jsonl + FLAC clips at the tiny mel rate): decaying one-shots and steady rain."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(7)
+    sr = TINY_MEL.sample_rate
+    n = int(seconds * sr)
+    rows = []
+    for k, (category, caption, split, texture) in enumerate(TINY_CORPUS):
+        wave = 0.3 * rng.standard_normal(n)
+        if not texture:
+            wave *= np.exp(-np.arange(n) / (0.05 * sr))
+        path = f"audio/{split}/{category}_{k}.flac"
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(root / path, wave, sr)
+        rows.append(
+            {
+                "id": f"{category}_{k}", "path": path, "split": split, "category": category, "captions": [caption],
+                "licence": "CC0-1.0", "source_package": "tests", "duration_s": seconds,
+            }
+        )  # fmt: skip
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+def add_tiny_library(bundle_root: Path, corpus: Path, strength: float = 0.5) -> Path:
+    """Add the tiny corpus's training clips to a bundle as its sound library (the exporter's own code)."""
+    from exporters.library import LibraryConfig, build_library
+
+    build_library(bundle_root, corpus, LibraryConfig(strength=strength))
+    return bundle_root

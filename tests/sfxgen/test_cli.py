@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -134,3 +135,21 @@ def test_default_bundle_path(monkeypatch, tmp_path):
     assert paths.default_bundle() == tmp_path
     monkeypatch.delenv("SFXGEN_BUNDLE")
     assert paths.default_bundle().parts[-2:] == ("models", "default")
+
+
+def test_generate_variations_of_a_sound_with_init_and_strength(tiny_bundle, tmp_path, capsys):
+    init = tmp_path / "door.wav"
+    sf.write(init, 0.2 * np.sin(2 * np.pi * 300 * np.arange(int(0.8 * 16000)) / 16000), 16000)
+    code, out, err = _main(
+        capsys, "generate", "wooden door slams", "--init", str(init), "--strength", "0.4", "-n", "2", "--seed", "1",
+        "--out", str(tmp_path / "out"), "--bundle", str(tiny_bundle), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["seconds"] == 0.8  # --duration defaults to the init sound's length
+    recipe = res["recipes"][0]
+    assert recipe["strength"] == 0.4 and recipe["init_path"] == str(init.resolve())
+    code, out, err = _main(
+        capsys, "generate", "door", "--strength", "0.4", "--out", str(tmp_path / "x"), "--bundle", str(tiny_bundle)
+    )
+    assert code == 2 and "needs a start sound" in err and not (tmp_path / "x").exists()

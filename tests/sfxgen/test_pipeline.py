@@ -6,14 +6,18 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sfxgen.bundle import GraphRole, load_bundle
+from sfxgen import samplers
+from sfxgen.bundle import GraphRole, load_bundle, sha256_file
+from sfxgen.errors import RequestError
 from sfxgen.finishing import BitDepth, FinishSpec
 from sfxgen.pipeline import Pipeline, frames_for, plan_request
 from sfxgen.query import l2_normalize
+from sfxgen.regenerate import regenerate
 from sfxgen.request import GenerateRequest, QueryMode
+from sfxgen.schedule import spaced_timesteps
 from sfxgen.sessions import CPU
 from sfxgen.wavfile import read_wav_metadata
-from tests.helpers.tiny_bundle import FRAMES_MULTIPLE, make_tiny_bundle
+from tests.helpers.tiny_bundle import FRAMES_MULTIPLE, TINY_MEL, add_tiny_library, make_tiny_bundle, make_tiny_corpus
 
 PROMPT = "heavy wooden door slams shut"
 
@@ -187,3 +191,114 @@ def test_vocoder_variants(tmp_path, kw, kind):
     res = pipe.generate(_req(tmp_path, variations=1, duration=0.4))
     assert res.audio[0].frames == round(0.4 * 48000)
     assert bundle.has(GraphRole.VOCODER) == (kw.get("vocoder", True))
+
+
+# ------------------------------------------------------------------ SDEdit starts: the library and init audio
+@pytest.fixture(scope="module")
+def lib_bundle(tmp_path_factory):
+    root = make_tiny_bundle(tmp_path_factory.mktemp("lib_bundle"))
+    return add_tiny_library(root, make_tiny_corpus(tmp_path_factory.mktemp("corpus")), strength=0.5)
+
+
+@pytest.fixture(scope="module")
+def lib_pipe(lib_bundle):
+    return Pipeline(load_bundle(lib_bundle), [CPU], num_threads=1)
+
+
+def _capture_start(monkeypatch):
+    """Record the x_T and timesteps the sampler is started with (the sampler still runs)."""
+    seen = {}
+    real = samplers.sample
+
+    def spy(name, model_fn, x_T, schedule, timesteps, *args, **kw):
+        seen["x_T"], seen["ts"] = np.array(x_T), np.array(timesteps)
+        return real(name, model_fn, x_T, schedule, timesteps, *args, **kw)
+
+    monkeypatch.setattr(samplers, "sample", spy)
+    return seen
+
+
+def test_library_seeded_start_is_the_recording_noised_to_the_strength(lib_pipe, tmp_path, monkeypatch):
+    seen = _capture_start(monkeypatch)
+    req = _req(tmp_path, prompt="heavy rain", steps=10, variations=2, seed=4)
+    plan = plan_request(req, lib_pipe.bundle)
+    assert plan.library and plan.strength == 0.5  # the bundle's default strength for prompts
+    result = lib_pipe.generate(plan)
+    full = spaced_timesteps(1000, 10)
+    assert seen["ts"].tolist() == full[-5:].tolist()  # ceil(10 * 0.5) last steps
+    entries = lib_pipe.source_entries(plan)
+    lib = lib_pipe.library
+    assert lib.entries[entries[0]].category == "rain"  # "heavy rain" is the nearest caption
+    abar = lib_pipe.schedule.alphas_cumprod[full[-5]]
+    eps = samplers.randn([np.random.default_rng(s) for s in plan.seeds], (TINY_MEL.n_mels, plan.num_frames))
+    x0 = np.stack([lib.x0(k, plan.num_frames) for k in entries])
+    np.testing.assert_allclose(seen["x_T"], np.sqrt(abar) * x0 + np.sqrt(1 - abar) * eps, atol=1e-12)
+    r = result.recipes[0]
+    assert (r.strength, r.source_clip, r.source_licence) == (0.5, lib.entries[entries[0]].id, "CC0-1.0")
+    notes = read_wav_metadata(result.files[0]).tags.notes
+    assert f"from library recording {r.source_clip} (CC0-1.0) at strength 0.5" in notes
+
+
+def test_strength_one_is_generation_from_noise_bit_identical_to_a_bundle_without_library(
+    lib_pipe, pipe, tmp_path, monkeypatch
+):
+    a = lib_pipe.synthesize(plan_request(_req(tmp_path / "a", strength=1.0), lib_pipe.bundle))
+    b = pipe.synthesize(plan_request(_req(tmp_path / "b"), pipe.bundle))  # same weights, no library
+    assert np.array_equal(a, b)
+    res = lib_pipe.generate(_req(tmp_path / "c", strength=1.0))
+    assert res.recipes[0].source_clip is None and "strength" not in res.recipes[0].to_dict()
+
+
+def test_library_seeded_files_regenerate_bit_identically(lib_pipe, tmp_path):
+    res = lib_pipe.generate(_req(tmp_path / "src", prompt="a dog bark", variations=3))
+    assert len({r.source_clip for r in res.recipes}) == 2  # both dog clips, cycled by seed
+    again = regenerate(lib_pipe, res.files[2], tmp_path / "again")
+    assert again.identical
+
+
+def test_init_audio_starts_from_the_users_sound_and_regenerates(pipe, tmp_path, monkeypatch):
+    sr = 22050  # not the model rate: resampled on the way in
+    t = np.arange(int(0.4 * sr)) / sr
+    init = tmp_path / "my sound.wav"
+    sf.write(init, 0.1 * np.sin(2 * np.pi * 440 * t), sr)
+    seen = _capture_start(monkeypatch)
+    res = pipe.generate(_req(tmp_path / "out", init_audio=init, steps=10))
+    assert seen["ts"].tolist() == spaced_timesteps(1000, 10)[-6:].tolist()  # default strength 0.6
+    r = res.recipes[0]
+    assert r.strength == 0.6 and r.init_sha256 == sha256_file(init) and r.init_path == str(init.resolve())
+    assert regenerate(pipe, res.files[1], tmp_path / "again").identical
+    sf.write(init, 0.1 * np.sin(2 * np.pi * 880 * t), sr)  # the user edits the sound: the replay must refuse
+    with pytest.raises(RequestError, match="changed since"):
+        regenerate(pipe, res.files[1], tmp_path / "again2")
+    init.unlink()
+    with pytest.raises(RequestError, match="is gone"):
+        regenerate(pipe, res.files[1], tmp_path / "again3")
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"strength": 0.0}, "strength 0.0 must be a number in"),
+        ({"strength": 1.5}, "strength 1.5 must be a number in"),
+        ({"strength": float("nan")}, "strength nan must be a number in"),
+        ({"strength": 0.5}, "needs a start sound"),  # no library in this bundle, no init audio
+        ({"init_audio": "missing.wav"}, "does not exist"),
+    ],
+)
+def test_bad_strength_or_init_is_refused_before_anything_is_written(pipe, tmp_path, kw, message):
+    out = tmp_path / "out"
+    with pytest.raises(RequestError, match=message):
+        pipe.generate(_req(out, **kw))
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_unreadable_or_silent_init_audio_is_refused(pipe, tmp_path):
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio")
+    with pytest.raises(RequestError, match="not a readable sound file"):
+        pipe.generate(_req(tmp_path / "a", init_audio=text))
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(4000), 16000)
+    with pytest.raises(RequestError, match="is empty or silent"):
+        pipe.generate(_req(tmp_path / "b", init_audio=silent))
+    assert not any((tmp_path / "b").glob("*.wav"))

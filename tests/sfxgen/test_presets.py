@@ -95,3 +95,56 @@ def test_not_toml_and_empty(tmp_path):
         load_pack(write_pack(tmp_path, GOOD.split("[[sound]]")[0]))
     with pytest.raises(PackError, match="cannot read"):
         load_pack(tmp_path / "missing.toml")
+
+
+def _wav(path: Path, seconds: float = 0.75) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(path, 0.3 * np.random.default_rng(1).standard_normal(int(seconds * 48000)), 48000, subtype="PCM_16")
+    return path
+
+
+def test_strength_defaults_and_per_sound_override(tmp_path):
+    rain = {"prompt": "heavy rain", "catid": "RAIN", "fxname": "Rain Heavy", "strength": 0.4}
+    text = pack_toml("T", "PACK", {"duration": 0.5, "strength": 0.75}, [DOG, rain])
+    dog, rain_spec = load_pack(write_pack(tmp_path, text)).sounds
+    assert (dog.strength, rain_spec.strength) == (0.75, 0.4)
+    assert load_pack(write_pack(tmp_path, GOOD)).sounds[0].strength is None  # the pipeline's default
+
+
+def test_init_is_relative_to_the_pack_and_sets_the_default_duration(tmp_path):
+    (tmp_path / "takes").mkdir()
+    wav = _wav(tmp_path / "takes" / "bark.wav")
+    sound = DOG | {"init": "takes/bark.wav", "strength": 0.5}
+    (s,) = load_pack(write_pack(tmp_path, pack_toml("T", "PACK", {"count": 2}, [sound]))).sounds
+    assert (s.init, s.strength, s.duration) == (wav.resolve(), 0.5, 0.75)  # no duration set: the sound's length
+    (s,) = load_pack(write_pack(tmp_path, pack_toml("T", "PACK", {"duration": 1.0}, [sound]))).sounds
+    assert (s.init, s.duration) == (wav.resolve(), 1.0)  # a duration in the pack wins
+    assert load_pack(write_pack(tmp_path, GOOD)).sounds[0].init is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (("[defaults]", "[defaults]\nstrength = 0"), r"field 'strength': 0 is out of range \(0, 1\]"),
+        (("[defaults]", "[defaults]\nstrength = 1.5"), r"field 'strength': 1.5 is out of range \(0, 1\]"),
+        (
+            ('fxname = "Dog Bark"', 'fxname = "Dog Bark"\nstrength = "half"'),
+            r"sound 'Dog Bark' \(#1\): field 'strength': expected a number, got a str",
+        ),
+        (
+            ('fxname = "Dog Bark"', 'fxname = "Dog Bark"\ninit = "takes/missing.wav"'),
+            r"sound 'Dog Bark' \(#1\): field 'init': init sound .*missing.wav does not exist "
+            r"\(paths are relative to the pack file\)",
+        ),
+        (('fxname = "Dog Bark"', 'fxname = "Dog Bark"\ninit = 3'), r"field 'init': expected a non-empty string"),
+        (("[defaults]", '[defaults]\ninit = "x.wav"'), r"unknown key\(s\) \['init'\] in \[defaults\]"),
+    ],
+)
+def test_bad_strength_and_init_name_file_sound_and_field(tmp_path, edit, match):
+    text = GOOD.replace(*edit)
+    assert text != GOOD
+    with pytest.raises(PackError, match=match) as info:
+        load_pack(write_pack(tmp_path, text))
+    assert str(tmp_path / "pack.toml") in str(info.value)

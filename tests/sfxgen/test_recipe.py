@@ -84,3 +84,23 @@ def test_bad_json_and_future_version():
     d["recipe_version"] = 99
     with pytest.raises(RecipeError, match=r"recipe_version"):
         Recipe.from_dict(d)
+
+
+def test_start_fields_are_omitted_from_noise_so_older_recipes_read_the_same():
+    plain = make_recipe()
+    data = json.loads(plain.to_json())
+    assert not {"strength", "init_sha256", "init_path", "source_clip", "source_licence"} & set(data)
+    assert Recipe.from_dict(data).strength == 1.0  # a recipe written before SDEdit starts existed
+    seeded = make_recipe(strength=0.85, source_clip="breakglass01-d874c16e", source_licence="CC-BY-SA-3.0")
+    back = Recipe.from_json(seeded.to_json())
+    assert back == seeded and json.loads(seeded.to_json())["strength"] == 0.85
+    init = make_recipe(strength=0.6, init_sha256="cd" * 32, init_path="/sounds/door.wav")
+    assert Recipe.from_json(init.to_json()).init_path == "/sounds/door.wav"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("strength", 0.0), ("strength", 1.2), ("strength", "0.5"), ("source_clip", 3)]
+)
+def test_bad_start_fields_refused(field, value):
+    with pytest.raises(RecipeError, match=field):
+        make_recipe(**{field: value})

@@ -253,3 +253,90 @@ def test_two_workers_render_the_same_library(tiny_bundle, pack, tmp_path, whole)
     assert report.rendered == TOTAL
     assert hashes(tmp_path / "w2") == whole[1]
     assert read_manifest(tmp_path / "w2" / "manifest.json")[1] == read_manifest(whole[0].out_dir / "manifest.json")[1]
+
+
+def _init_pack(folder: Path, strength: float | None = 0.5) -> tuple[Path, Path]:
+    """A pack whose dog sound varies takes/bark.wav (0.6 s, no duration set) and whose rain is from noise."""
+    import numpy as np
+    import soundfile as sf
+
+    (folder / "takes").mkdir(exist_ok=True)
+    wav = folder / "takes" / "bark.wav"
+    n = int(0.6 * 48000)
+    sf.write(wav, 0.5 * np.random.default_rng(2).standard_normal(n) * np.exp(-np.arange(n) / 4800), 48000)
+    dog = DOG | {"init": "takes/bark.wav", "seed": 10} | ({"strength": strength} if strength is not None else {})
+    text = pack_toml("Init Test", "INIT", {"count": 2, "batch": 2, "steps": 2, "sampler": "ddim"}, [dog, RAIN])
+    return write_pack(folder, text, "init_pack"), wav
+
+
+def test_preset_request_carries_strength_and_init(tmp_path):
+    from sfxgen.presets import load_pack
+    from sfxgen.render import build_request
+
+    path, wav = _init_pack(tmp_path)
+    p = load_pack(path)
+    dog, rain = plan_batches(p)
+    request = build_request(p, dog, tmp_path / "staging")
+    assert (request.strength, request.init_audio, request.duration) == (0.5, wav.resolve(), 0.6)
+    request = build_request(p, rain, tmp_path / "staging")
+    assert (request.strength, request.init_audio, request.duration) == (None, None, 2.0)
+
+
+def test_render_with_init_records_strength_and_init_hash(engine, tmp_path):
+    path, wav = _init_pack(tmp_path)
+    report = render_pack(path, tmp_path / "out", engine, contact_sheet=False)
+    assert report.rendered == 4
+    digest = hashlib.sha256(wav.read_bytes()).hexdigest()
+    _, entries = read_manifest(tmp_path / "out" / "manifest.json")
+    assert [(e.sound, e.strength, e.init_sha256, e.source_clip) for e in entries] == [
+        ("Dog Bark", 0.5, digest, ""),
+        ("Dog Bark", 0.5, digest, ""),
+        ("Rain Heavy", 1.0, "", ""),
+        ("Rain Heavy", 1.0, "", ""),
+    ]
+    rows = list(csv.DictReader((tmp_path / "out" / "manifest.csv").read_text().splitlines()))
+    assert (rows[0]["strength"], rows[0]["init_sha256"], rows[2]["init_sha256"]) == ("0.5", digest, "")
+    info = wavinfo.WavInfoReader(str(tmp_path / "out" / entries[0].file))
+    recipe = json.loads(info.ixml.raw_xml.find("./SFXGEN/RECIPE").text)
+    assert (recipe["strength"], recipe["init_sha256"], recipe["duration"]) == (0.5, digest, 0.6)
+    assert recipe["init_path"] == str(wav.resolve())
+
+
+def test_init_default_strength_and_strength_without_a_start_sound(engine, tmp_path):
+    path, _ = _init_pack(tmp_path, strength=None)
+    report = render_pack(path, tmp_path / "out", engine, contact_sheet=False, sounds=["Dog Bark"])
+    _, entries = read_manifest(tmp_path / "out" / "manifest.json")
+    assert report.rendered == 2 and [e.strength for e in entries] == [0.6, 0.6]  # the init default
+    path.write_text(path.read_text().replace('fxname = "Rain Heavy"', 'fxname = "Rain Heavy"\nstrength = 0.5'))
+    with pytest.raises(PackError, match=r"sound 'Rain Heavy' \(#2\): strength < 1 needs a start sound"):
+        render_pack(path, tmp_path / "out2", engine)  # the tiny bundle has no sound library
+    assert not list((tmp_path / "out2").glob("*.wav"))
+
+
+def test_manifests_without_the_new_fields_still_read(tmp_path, whole):
+    data = json.loads((whole[0].out_dir / "manifest.json").read_text())
+    for e in data["files"]:
+        for key in ("strength", "init_sha256", "source_clip", "source_licence"):
+            del e[key]
+    old = tmp_path / "manifest.json"
+    old.write_text(json.dumps(data))
+    _, entries = read_manifest(old)
+    assert entries == read_manifest(whole[0].out_dir / "manifest.json")[1]
+    assert {(e.strength, e.init_sha256) for e in entries} == {(1.0, "")}
+
+
+def test_library_seeded_render_lists_source_clips(tmp_path):
+    from sfxgen.wavfile import read_wav_metadata
+    from tests.helpers.tiny_bundle import TINY_CORPUS, add_tiny_library, make_tiny_bundle, make_tiny_corpus
+
+    root = add_tiny_library(make_tiny_bundle(tmp_path / "b"), make_tiny_corpus(tmp_path / "corpus"), strength=0.5)
+    rain = RAIN | {"count": 2, "seed": 4}
+    text = pack_toml("Lib Test", "LIB", {"duration": 0.5, "batch": 2, "steps": 2, "sampler": "ddim"}, [rain])
+    with Engine(root, num_threads=1) as eng:
+        render_pack(write_pack(tmp_path, text), tmp_path / "out", eng, contact_sheet=False)
+    _, entries = read_manifest(tmp_path / "out" / "manifest.json")
+    assert [(e.strength, e.init_sha256, e.source_licence) for e in entries] == [(0.5, "", "CC0-1.0")] * 2
+    ids = {f"{category}_{k}" for k, (category, *_) in enumerate(TINY_CORPUS)}
+    for e in entries:  # the manifest names the recording each file's recipe was seeded from
+        assert e.source_clip in ids
+        assert e.source_clip == read_wav_metadata(tmp_path / "out" / e.file).recipe.source_clip

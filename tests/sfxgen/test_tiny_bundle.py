@@ -71,3 +71,26 @@ def test_checksum_mismatch_is_refused(tmp_path):
         fh.write(b"\0")
     with pytest.raises(BundleError, match="checksum mismatch"):
         load_bundle(root)
+
+
+def test_library_file_is_checked_like_a_graph(tmp_path):
+    import json
+
+    from tests.helpers.tiny_bundle import add_tiny_library, make_tiny_corpus
+
+    root = add_tiny_library(make_tiny_bundle(tmp_path / "b"), make_tiny_corpus(tmp_path / "corpus"), strength=0.7)
+    bundle = load_bundle(root)
+    assert bundle.library.entries == 4 and bundle.library.license == "CC0-1.0" and bundle.defaults.strength == 0.7
+    with open(root / "library.npz", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(BundleError, match="checksum mismatch"):
+        load_bundle(root)
+    (root / "library.npz").unlink()
+    with pytest.raises(BundleError, match=r"sound library file 'library\.npz' is missing"):
+        load_bundle(root)
+    data = json.loads((root / "bundle.json").read_text())
+    del data["library"]
+    data["defaults"]["strength"] = 0.0
+    (root / "bundle.json").write_text(json.dumps(data))
+    with pytest.raises(BundleError, match=r"defaults.strength 0.0 must be in \(0, 1\]"):
+        load_bundle(root)

@@ -89,3 +89,38 @@ def test_cached_classifier_is_reused_only_for_the_same_training_clips(tmp_path: 
     more = [*train, {**train[0], "id": "extra", "path": train[1]["path"]}]  # the corpus grew a training clip
     run._classifier(corpus, more, classes, MEL, cfg, path)
     assert len(trained) == 2
+
+
+def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path) -> None:
+    from exporters.library import LibraryConfig, build_library
+
+    model = perturb(tiny("denoiser_1d", DENOISER))
+    ck = make_checkpoint({"denoiser": model}, mel=MEL, diffusion=DIFFUSION, ema={"denoiser": model})
+    export_bundle(save_checkpoint(tmp_path / "m.pt", ck), tmp_path / "b", query_exporter=tiny_query_exporter)
+    corpus = _corpus(tmp_path / "corpus")
+    rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
+    rows = [{**r, "licence": "CC0-1.0", "source_package": "tests"} for r in rows]  # what a built corpus records
+    (corpus / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    build_library(tmp_path / "b", corpus, LibraryConfig(strength=0.5))
+    config = EvalConfig(
+        guidances=(2.0,),
+        clips_per_prompt=2,
+        duration=0.5,
+        steps=4,
+        vocoder_clips=2,
+        showcase=(("a low hum", "lo"),),
+        showcase_clips=4,
+        classifier=ClassifierConfig(widths=(8, 16), embed_dim=8, crop_frames=16, batch_size=8, steps=150, lr=3e-3),
+    )
+    r = evaluate(tmp_path / "b", corpus, tmp_path / "out", config)
+    assert r["strength"] == 0.5 and r["library_entries"] == 18  # the 18 training clips, no test clip
+    noise, (seeded,) = r["from_noise"], r["sweep"]
+    assert noise["guidance"] == 1.5 and 0 <= noise["top1"] <= 1 and noise["fd"] != seeded["fd"]
+    (show,) = r["showcase"]
+    assert show["strength"] == 0.5 and 0 <= show["top1_from_noise"] <= 1
+    assert dict(show["source_categories"]) == {"lo": 4}  # "a low hum" starts from the low hums
+    assert len(set(show["source_ids"])) == 4  # consecutive seeds cycle through different recordings
+    assert show["to_source_db"] > 0 and show["between_sources_db"] > 0
+    table = format_table(r)
+    assert "generated from pure noise (the model alone), w = 1.5" in table and "| a low hum | " in table
+    assert "library-seeded at strength 0.5" in table
