@@ -210,6 +210,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
                 "rtf": wall / (n * dur),  # compute seconds per second of audio
                 "steps": b.defaults.steps,
                 "sampler": b.defaults.sampler,
+                "strength": b.defaults.strength if b.library is not None else 1.0,  # < 1: ceil(steps * it) steps run
             }
             # one denoiser step (CFG: batch 2N) at the same shape
             plan = plan_request(

@@ -32,6 +32,7 @@ from ui import media
 SAMPLERS = ("dpmpp_2m", "ddim", "ddpm")
 MAX_UI_SEED = 2**31 - 1
 NO_START_SOUND = "none: from noise"
+LIBRARY_START = "a library recording"  # the bundle ships a sound library: prompts start from its nearest recording
 STRENGTH_AUTO = "auto"  # the strength box's lowest value: None, the pipeline's default
 
 
@@ -98,6 +99,7 @@ class ControlPanel(QFrame):
         self.setFixedWidth(330)
         self.image: Path | None = None
         self.init_audio: Path | None = None  # start sound (SDEdit) or None
+        self._no_start = NO_START_SOUND  # what the start row says without a start sound
         lay = QVBoxLayout(self)
         lay.setContentsMargins(12, 8, 12, 10)
         lay.setSpacing(5)
@@ -214,7 +216,7 @@ class ControlPanel(QFrame):
     def _build_init_row(self) -> QHBoxLayout:
         """File name of the start sound, "Vary a sound…" and a clear button."""
         row = QHBoxLayout()
-        self.init_label = QLabel(NO_START_SOUND)
+        self.init_label = QLabel(self._no_start)
         self.init_label.setObjectName("hint")
         self.init_label.setMinimumWidth(60)
         self.vary_btn = QToolButton()
@@ -270,7 +272,7 @@ class ControlPanel(QFrame):
     def clear_init_audio(self) -> None:
         """Back to generation from the prompt alone."""
         self.init_audio = None
-        self.init_label.setText(NO_START_SOUND)
+        self.init_label.setText(self._no_start)
         self.init_label.setToolTip("")
         self.clear_init_btn.setVisible(False)
 
@@ -283,10 +285,19 @@ class ControlPanel(QFrame):
         """A strength in (0, 1], or None for "auto"."""
         self.strength.setValue(self.strength.minimum() if value is None else float(value))
 
-    def apply_defaults(self, defaults: Any) -> None:
-        """Bundle defaults (sfxgen.bundle.Defaults) into the settings."""
+    def apply_defaults(self, defaults: Any, library_entries: int = 0) -> None:
+        """Bundle defaults (sfxgen.bundle.Defaults) into the settings; library_entries: its sound library's size."""
         self.set_strength(None)
-        library = float(getattr(defaults, "strength", 1.0))
+        library = float(getattr(defaults, "strength", 1.0)) if library_entries else 1.0
+        self._no_start = LIBRARY_START if library < 1.0 else NO_START_SOUND
+        if self.init_audio is None:
+            self.init_label.setText(self._no_start)
+        self.init_label.setToolTip(
+            f"prompts start from the nearest of this bundle's {library_entries} recordings, redrawn at strength "
+            f"{library:g} (Strength 1: from pure noise)"
+            if library < 1.0
+            else ""
+        )
         self.strength.setToolTip(
             "how much of the start sound to redraw (1: from pure noise); "
             f"auto: 0.6 with a start sound, else {library:g} for this bundle"

@@ -257,7 +257,7 @@ class MainWindow(QMainWindow):
         self.provider_label.setObjectName("providerCuda" if info.provider_short == "CUDA" else "provider")
         self.provider_label.style().polish(self.provider_label)
         self.provider_label.setToolTip(info.provider)
-        self.controls.apply_defaults(info.defaults)
+        self.controls.apply_defaults(info.defaults, info.library_entries)
         self.controls.drop.setEnabled(info.has_image_encoder)
         if not info.has_image_encoder:
             self.controls.drop.setText("this bundle has no image encoder:\nimage queries are off")

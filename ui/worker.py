@@ -39,6 +39,7 @@ class EngineInfo:
     has_image_encoder: bool
     has_prior: bool
     defaults: Any  # sfxgen.bundle.Defaults
+    library_entries: int = 0  # recordings in the bundle's sound library (0: none; prompts start from noise)
 
     @property
     def provider_short(self) -> str:
@@ -65,6 +66,7 @@ def engine_info(engine: Any, root: Path) -> EngineInfo:
         has_image_encoder=bundle.has(GraphRole.IMAGE_ENCODER),
         has_prior=bundle.has(GraphRole.PRIOR),
         defaults=bundle.defaults,
+        library_entries=bundle.library.entries if bundle.library is not None else 0,
     )
 
 

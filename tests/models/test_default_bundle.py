@@ -22,6 +22,9 @@ def test_default_bundle_loads_with_checksums_and_fits_the_budget():
     assert bundle.query.kind.value == "minilm"
     # the vocoder: a mel -> magnitude post-net the engine phases with Griffin-Lim
     assert bundle.has(GraphRole.VOCODER) and bundle.vocoder_output.value == "magnitude"
+    # the sound library: the corpus's training recordings, every one with its licence
+    assert bundle.library is not None and bundle.library.entries > 1000
+    assert "## Sound library" in (DEFAULT / "DATA_CARD.md").read_text()
 
 
 def test_default_bundle_carries_its_licence_and_model_card():
@@ -53,6 +56,11 @@ def test_default_bundle_generates_and_regenerates_bit_identically(tmp_path):
             assert sr == 48000 and len(audio) == 48000
             peak = np.max(np.abs(audio))
             assert 0.8 < peak <= 10 ** (-1 / 20) + 1e-4  # peak-normalised to -1 dBFS, never clipped
+        # library-seeded by default: each variation starts from a different real dog recording, named with its licence
+        library = engine.pipeline.library
+        sources = [library.entries[library.index(r.source_clip)] for r in result.recipes]
+        assert [e.category for e in sources] == ["dog_bark", "dog_bark"] and sources[0].id != sources[1].id
+        assert all(r.strength == engine.bundle.defaults.strength < 1 and r.source_licence for r in result.recipes)
     pipeline = Pipeline(load_bundle(DEFAULT), choose_providers("cpu"), num_threads=1)
     again = regenerate(pipeline, result.files[1], out_dir=tmp_path / "again")
     assert again.identical and again.max_abs_diff == 0.0

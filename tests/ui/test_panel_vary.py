@@ -131,3 +131,16 @@ def test_v_varies_the_selected_take(qtbot, window):
     qtbot.keyClick(window.results, Qt.Key.Key_V)
     assert window.controls.init_audio == variations[1].path
     assert window.controls.init_label.text() == variations[1].path.name
+
+
+def test_start_row_says_when_prompts_start_from_the_bundle_library(qtbot, themed_app):
+    from sfxgen.bundle import Defaults
+    from ui.controls import LIBRARY_START, ControlPanel
+
+    c = ControlPanel()
+    qtbot.addWidget(c)
+    c.apply_defaults(Defaults(strength=0.85), library_entries=1791)
+    assert c.init_label.text() == LIBRARY_START and "1791 recordings" in c.init_label.toolTip()
+    assert "else 0.85 for this bundle" in c.strength.toolTip()
+    c.apply_defaults(Defaults(strength=0.85), library_entries=0)  # a bundle without a library: from noise
+    assert c.init_label.text() == NO_START_SOUND and "else 1 for this bundle" in c.strength.toolTip()
