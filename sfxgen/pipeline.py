@@ -359,6 +359,7 @@ class Pipeline:
         """The library entry each row starts from (None when the plan is not library-seeded)."""
         if not plan.library or self.library is None:
             return None
+        # the prompt alone picks the recording (a blend prompt shapes only the redraw)
         query, _ = self.query.encode_text([plan.request.prompt])  # (1, E)
         return [self.library.pick(query[0], seed) for seed in plan.seeds]
 
