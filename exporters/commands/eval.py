@@ -17,6 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--classifier", type=Path, default=None, help="cached classifier (default CORPUS/eval_classifier.pt)"
     )
+    parser.add_argument(
+        "--second-opinion",
+        type=Path,
+        action="append",
+        default=[],
+        help="another saved classifier (e.g. OTHER_CORPUS/eval_classifier.pt) that judges the showcase too; repeatable",
+    )
     parser.add_argument("--guidance", type=float, nargs="+", default=None, help="guidance values to sweep")
     parser.add_argument("--clips", type=int, default=None, help="generated clips per test prompt")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the bundle's)")
@@ -47,6 +54,13 @@ def run(args: argparse.Namespace) -> int:
         overrides["num_threads"] = args.threads
     if args.workers:
         overrides["workers"] = args.workers
+    missing = [str(p) for p in args.second_opinion if not p.is_file()]
+    if missing:
+        from sfxgen.commands.common import fail
+
+        return fail(f"--second-opinion {missing[0]} does not exist; pass a classifier saved by an earlier eval")
+    if args.second_opinion:
+        overrides["second_opinions"] = tuple(args.second_opinion)
     if overrides:
         import dataclasses
 

@@ -71,6 +71,7 @@ class EvalConfig:
     showcase: tuple[tuple[str, str], ...] = SHOWCASE  # (prompt, the corpus category it should sound like)
     showcase_clips: int = 8  # clips per showcase prompt (seeds 0..n-1, as `sfxgen generate -n`)
     classifier: ClassifierConfig = ClassifierConfig()
+    second_opinions: tuple[Path, ...] = ()  # saved classifiers (e.g. other corpora's) that also judge the showcase
     num_threads: int = 0  # onnxruntime threads per session (0: the cores split between the engine's workers)
     workers: int = 0  # engine workers side by side (0: one per core, at most 4); results do not depend on it
 
@@ -295,6 +296,7 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
 
     out = []
     mel, defaults = bundle.mel, bundle.defaults
+    others = [(path, *load_classifier(path, mel.n_mels)[:2]) for path in config.second_opinions]
     seeded = bundle.library is not None and defaults.strength < 1.0
     library = Library.load(bundle.root / bundle.library.file) if seeded else None
     shown = []
@@ -323,7 +325,11 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
         for k, (prompt, category) in enumerate(shown):
             result = jobs[k, None].result()
             waves = [load_wave(f, mel.sample_rate) for f in result.files]
-            _, logits = embed_and_classify(clf, [features(w, mel) for w in waves])  # (n, C)
+            feats = [features(w, mel) for w in waves]
+            noise_feats = (
+                [features(load_wave(f, mel.sample_rate), mel) for f in jobs[k, 1.0].result().files] if seeded else []
+            )
+            _, logits = embed_and_classify(clf, feats)  # (n, C)
             top3 = np.argsort(-logits, axis=1)[:, :3]
             heard = Counter(classes[i] for i in top3[:, 0])
             c = classes.index(category)
@@ -339,11 +345,16 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
                 "strength": defaults.strength if seeded else 1.0,
             }
             if library is not None:
-                _, noise_logits = embed_and_classify(
-                    clf, [features(load_wave(f, mel.sample_rate), mel) for f in jobs[k, 1.0].result().files]
-                )
-                row["top1_from_noise"] = float(np.mean(noise_logits.argmax(axis=1) == c))
+                row["top1_from_noise"] = _top1(clf, classes, noise_feats, category)
                 row.update(_source_distances(library, result.recipes, waves, mel))
+            row["second_opinions"] = [
+                {
+                    "judge": str(path),
+                    "top1": _top1(model, judge_classes, feats, category),
+                    "top1_from_noise": _top1(model, judge_classes, noise_feats, category) if noise_feats else None,
+                }
+                for path, model, judge_classes in others
+            ]
             out.append(row)
             log.info(
                 "showcase %r: top-1 %.2f top-3 %.2f (heard as %s)",
@@ -353,6 +364,14 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
                 heard.most_common(2),
             )
     return out
+
+
+def _top1(clf, classes: list[str], feats: list[np.ndarray], category: str) -> float | None:
+    """Share of clips a classifier assigns to ``category`` (None when it does not know the category)."""
+    if category not in classes:
+        return None
+    _, logits = embed_and_classify(clf, feats)
+    return float(np.mean(logits.argmax(axis=1) == classes.index(category)))
 
 
 def _level_matched_db(a: np.ndarray, b: np.ndarray) -> float:
@@ -470,6 +489,13 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _opinion(o: dict[str, Any]) -> str:
+    if o["top1"] is None:
+        return "-"
+    noise = f" ({o['top1_from_noise']:.2f})" if o.get("top1_from_noise") is not None else ""
+    return f"{o['top1']:.2f}{noise}"
+
+
 def format_table(results: dict[str, Any]) -> str:
     """Plain-text (markdown) table of the results."""
     lines = [
@@ -526,6 +552,16 @@ def format_table(results: dict[str, Any]) -> str:
             heard = ", ".join(f"{c} {n}" for c, n in s["heard_as"])
             real = f"{s['real_top1']:.2f} of {s['real_clips']}" if s.get("real_top1") is not None else "none held out"
             lines.append(f"| {s['prompt']} | {s['category']} | {s['top1']:.2f} | {s['top3']:.2f} | {heard} | {real} |")
+        if shows[0].get("second_opinions"):
+            judges = [Path(o["judge"]).parent.name or o["judge"] for o in shows[0]["second_opinions"]]
+            lines += [
+                "",
+                "| README prompt: top-1 under other judges, " + " / ".join(judges) + " (from pure noise) |",
+                "|---|",
+            ]
+            for s in shows:
+                cells = [_opinion(o) for o in s["second_opinions"]]
+                lines.append(f"| {s['prompt']}: " + " / ".join(cells) + " |")
         seeded = [s for s in shows if "top1_from_noise" in s]
         if seeded:
             lines += [

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from exporters.checkpoint import make_checkpoint, save_checkpoint
 from exporters.eval import run
-from exporters.eval.classifier import ClassifierConfig
+from exporters.eval.classifier import AudioClassifier, ClassifierConfig, save_classifier
 from exporters.eval.run import EvalConfig, evaluate, format_table
 from exporters.export import export_bundle
 from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, VOCODER, perturb, tiny, tiny_query_exporter
@@ -102,6 +102,9 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
     rows = [{**r, "licence": "CC0-1.0", "source_package": "tests"} for r in rows]  # what a built corpus records
     (corpus / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     build_library(tmp_path / "b", corpus, LibraryConfig(strength=0.5))
+    stranger = tmp_path / "other_corpus" / "eval_classifier.pt"  # a judge that never heard a low hum
+    cfg = ClassifierConfig(widths=(8,), embed_dim=4, crop_frames=16, batch_size=4, steps=1)
+    save_classifier(stranger, AudioClassifier(MEL.n_mels, 2, cfg), ["door", "wind"], cfg)
     config = EvalConfig(
         guidances=(2.0,),
         clips_per_prompt=2,
@@ -111,6 +114,7 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
         showcase=(("a low hum", "lo"),),
         showcase_clips=4,
         classifier=ClassifierConfig(widths=(8, 16), embed_dim=8, crop_frames=16, batch_size=8, steps=150, lr=3e-3),
+        second_opinions=(corpus / "eval_classifier.pt", stranger),  # the eval's own judge (cached below) and a stranger
     )
     r = evaluate(tmp_path / "b", corpus, tmp_path / "out", config)
     assert r["strength"] == 0.5 and r["library_entries"] == 18  # the 18 training clips, no test clip
@@ -124,3 +128,11 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
     table = format_table(r)
     assert "generated from pure noise (the model alone), w = 1.5" in table and "| a low hum | " in table
     assert "library-seeded at strength 0.5" in table
+    assert f"| a low hum: {show['top1']:.2f} ({show['top1_from_noise']:.2f}) / - |" in table
+
+
+def test_eval_command_refuses_a_missing_second_opinion(tmp_path: Path, capsys) -> None:
+    from sfxgen.cli import main
+
+    code = main(["eval", str(tmp_path / "b"), "--corpus", str(tmp_path), "--second-opinion", str(tmp_path / "x.pt")])
+    assert code == 2 and "--second-opinion" in capsys.readouterr().err and not (tmp_path / "eval").exists()
