@@ -134,5 +134,7 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
 def test_eval_command_refuses_a_missing_second_opinion(tmp_path: Path, capsys) -> None:
     from sfxgen.cli import main
 
-    code = main(["eval", str(tmp_path / "b"), "--corpus", str(tmp_path), "--second-opinion", str(tmp_path / "x.pt")])
-    assert code == 2 and "--second-opinion" in capsys.readouterr().err and not (tmp_path / "eval").exists()
+    out = tmp_path / "out"
+    args = ["eval", str(tmp_path / "b"), "--corpus", str(tmp_path), "--out", str(out)]
+    assert main([*args, "--second-opinion", str(tmp_path / "x.pt")]) == 2
+    assert "--second-opinion" in capsys.readouterr().err and not out.exists()
