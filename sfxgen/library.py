@@ -29,7 +29,7 @@ from sfxgen.configs import MelConfig
 
 LIBRARY_FILE = "library.npz"
 MARGIN = 0.08  # cosine below the best caption's that still counts as the same sound
-MAX_CANDIDATES = 8  # recordings a prompt's variations cycle through
+MAX_CANDIDATES = 64  # recordings a prompt's variations cycle through: a whole batch (at most 64) gets distinct ones
 LOOP_DROP_DB = 6.0  # a recording whose last quarter is within this of its median level is a texture (tiles)
 
 
