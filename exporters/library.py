@@ -16,10 +16,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
-import soxr
 
 from sfxgen.bundle import MANIFEST, load_bundle, sha256_file
+from sfxgen.init_audio import read_audio
 from sfxgen.library import LIBRARY_FILE, Library
 from sfxgen.mel import log_mel, normalize
 from sfxgen.query import QueryEncoder
@@ -37,14 +36,6 @@ class LibraryConfig:
     batch: int = 64  # captions per text-encoder call
 
 
-def read_clip(path: Path, sample_rate: int, max_samples: int) -> np.ndarray:
-    x, sr = sf.read(str(path), dtype="float64", always_2d=True)
-    x = x.mean(axis=1)
-    if sr != sample_rate:
-        x = soxr.resample(x, sr, sample_rate, quality="VHQ")
-    return x[:max_samples]
-
-
 def build_library(bundle_dir: Path, corpus: Path, config: LibraryConfig = LibraryConfig()) -> Library:
     """Write BUNDLE/library.npz from CORPUS's manifest and record it (and defaults.strength) in bundle.json."""
     bundle = load_bundle(bundle_dir)
@@ -54,7 +45,7 @@ def build_library(bundle_dir: Path, corpus: Path, config: LibraryConfig = Librar
     if not rows:
         raise ValueError(f"{corpus}: no clips in split {config.split!r}")
     max_samples = int(config.max_seconds * m.sample_rate)
-    mels = [normalize(log_mel(read_clip(corpus / r["path"], m.sample_rate, max_samples), m), m) for r in rows]
+    mels = [normalize(log_mel(read_audio(corpus / r["path"], m.sample_rate)[:max_samples], m), m) for r in rows]
     captions = [c for r in rows for c in r["captions"]]
     owner = np.repeat(np.arange(len(rows)), [len(r["captions"]) for r in rows])  # (C,)
     encoder = QueryEncoder(bundle, ["CPUExecutionProvider"])

@@ -41,6 +41,12 @@ def _read_mono(path: Path) -> tuple[np.ndarray, int]:
     return x.mean(axis=1), int(sr)
 
 
+def read_audio(path: Path, sample_rate: int) -> np.ndarray:
+    """(S,) float64 mono of a sound file at sample_rate (soxr VHQ when the file's rate differs)."""
+    x, sr = _read_mono(path)
+    return soxr.resample(x, sr, sample_rate, quality="VHQ") if sr != sample_rate else x
+
+
 def check_init_audio(path: Path) -> str:
     """sha256 of a readable sound file with some sound in it; RequestError naming the fix otherwise."""
     if not path.is_file():
@@ -57,8 +63,6 @@ def check_init_audio(path: Path) -> str:
 
 def load_init_audio(path: Path, sample_rate: int, num_samples: int) -> np.ndarray:
     """(num_samples,) float64 mono at sample_rate, peak at INIT_PEAK_DBFS, cropped or silence-padded."""
-    x, sr = _read_mono(path)
-    if sr != sample_rate:
-        x = soxr.resample(x, sr, sample_rate, quality="VHQ")
+    x = read_audio(path, sample_rate)
     x = x * (10 ** (INIT_PEAK_DBFS / 20) / max(float(np.max(np.abs(x))), SILENT_PEAK))
     return np.pad(x[:num_samples], (0, max(0, num_samples - x.size)))
