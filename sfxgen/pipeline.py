@@ -302,9 +302,16 @@ class Pipeline:
         return net if w == 1.0 else samplers.guided(net, w)
 
     def synthesize(
-        self, plan: Plan, on_progress: ProgressFn | None = None, is_cancelled: CancelFn | None = None
+        self,
+        plan: Plan,
+        on_progress: ProgressFn | None = None,
+        is_cancelled: CancelFn | None = None,
+        entries: Sequence[int] | None = None,
     ) -> np.ndarray:
-        """Steps 2-6: plan -> waveforms (N, num_samples) float64 at the model rate."""
+        """Steps 2-6: plan -> waveforms (N, num_samples) float64 at the model rate.
+
+        ``entries``: each row's library recording when the caller has picked them (:meth:`source_entries`).
+        """
         report = on_progress or (lambda f: None)
 
         def check_cancel() -> None:
@@ -329,7 +336,7 @@ class Pipeline:
         x_T = samplers.randn(rngs, (b.mel.n_mels, plan.num_frames))  # (N, M, T)
         if plan.strength < 1.0:
             abar = float(self.schedule.alphas_cumprod[ts[0]])
-            x_T = np.sqrt(abar) * self.start_x0(plan) + np.sqrt(1.0 - abar) * x_T  # x_t = alpha x0 + sigma eps
+            x_T = np.sqrt(abar) * self.start_x0(plan, entries) + np.sqrt(1.0 - abar) * x_T  # x_t = alpha x0 + sigma eps
 
         # 5. denoise loop
         def on_step(done: int, total: int) -> None:
@@ -363,10 +370,10 @@ class Pipeline:
         query, _ = self.query.encode_text([plan.request.prompt])  # (1, E)
         return [self.library.pick(query[0], seed) for seed in plan.seeds]
 
-    def start_x0(self, plan: Plan) -> np.ndarray:
+    def start_x0(self, plan: Plan, entries: Sequence[int] | None = None) -> np.ndarray:
         """(N, M, T) diffusion-space mels SDEdit starts from: the init audio, or each row's library recording."""
         m = self.bundle.mel
-        entries = self.source_entries(plan)
+        entries = entries if entries is not None else self.source_entries(plan)
         if entries is not None:
             return np.stack([self.library.x0(k, plan.num_frames) for k in entries])  # type: ignore[union-attr]
         try:
@@ -423,15 +430,15 @@ class Pipeline:
         # 1. check inputs
         plan = request if isinstance(request, Plan) else plan_request(request, self.bundle)
         rows = list(range(len(plan.seeds))) if keep is None else list(keep)
-        wave = self.synthesize(plan, on_progress, is_cancelled)
+        entries = self.source_entries(plan)  # picked once: the start and the recipes name the same recordings
+        wave = self.synthesize(plan, on_progress, is_cancelled, entries)
         r = plan.request
         # 7. post-process
         finished = [finish(wave[i], self.bundle.mel.sample_rate, r.finish) for i in rows]
         if is_cancelled is not None and is_cancelled():
             raise Cancelled()
         # 8. write: each file atomically; the batch all or nothing
-        entries = self.source_entries(plan) or [None] * len(plan.seeds)
-        recipes = [self.recipe(plan, plan.seeds[i], entries[i]) for i in rows]
+        recipes = [self.recipe(plan, plan.seeds[i], entries[i] if entries else None) for i in rows]
         written: list[Path] = []
         try:
             for i, audio, recipe in zip(rows, finished, recipes, strict=True):
