@@ -19,6 +19,7 @@ entries end to end, offsets int64 (K + 1,), lo / step float64 () of the quantisa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -172,6 +173,12 @@ class Library:
         q = self.mels[:, self.offsets[k] : self.offsets[k + 1]]
         x = self.lo + q.astype(np.float64) * self.step  # (M, T_k)
         return fit_frames(x, num_frames, self.entries[k].loops, self.lo)
+
+
+@functools.lru_cache(maxsize=2)
+def shared_library(path: Path, sha256: str) -> Library:
+    """One read-only Library per file and checksum, shared by every pipeline (engine workers) that opens it."""
+    return Library.load(path)
 
 
 def fit_frames(x: np.ndarray, num_frames: int, tile: bool, floor: float) -> np.ndarray:

@@ -36,7 +36,7 @@ from sfxgen.bundle import Bundle, GraphRole, sha256_file
 from sfxgen.errors import Cancelled, RequestError
 from sfxgen.finishing import FinishedAudio, finish
 from sfxgen.init_audio import check_init_audio, load_init_audio
-from sfxgen.library import Library, fit_frames
+from sfxgen.library import fit_frames, shared_library
 from sfxgen.mel import denormalize, log_mel, normalize
 from sfxgen.query import QueryEncoder, resolve_mode
 from sfxgen.recipe import Recipe
@@ -278,7 +278,8 @@ class Pipeline:
         self.provider = session_provider(self.denoiser)
         self.query = QueryEncoder(bundle, providers, num_threads)
         self.vocoder = Vocoder(bundle, providers, num_threads)
-        self.library = Library.load(bundle.root / bundle.library.file) if bundle.library is not None else None
+        spec = bundle.library
+        self.library = shared_library(bundle.root / spec.file, spec.sha256) if spec is not None else None
         log.info("pipeline ready: bundle %s on %s, vocoder %s", bundle.bundle_id, self.provider, self.vocoder.kind)
 
     # ---------------------------------------------------------------------------------- steps
