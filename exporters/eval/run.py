@@ -146,14 +146,14 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
     # 3. real references
     test_waves = [load_wave(corpus / r["path"], mel.sample_rate) for r in test]
     test_labels = np.array([index[r["category"]] for r in test])
-    real_emb, real_logits = embed_and_classify(clf, [features(w, mel) for w in test_waves])
+    real_emb, real_logits = embed_and_classify(clf, [features(w, mel) for w in test_waves], mel)
     rng = np.random.default_rng(config.seed)
     train_sample = [train[i] for i in rng.choice(len(train), size=min(len(train), 4 * len(test)), replace=False)]
     train_emb, _ = embed_and_classify(
-        clf, [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in train_sample]
+        clf, [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in train_sample], mel
     )
     n = int(config.duration * mel.sample_rate)
-    noise_emb, _ = embed_and_classify(clf, [features(_pink_noise(n, rng), mel) for _ in range(len(test))])
+    noise_emb, _ = embed_and_classify(clf, [features(_pink_noise(n, rng), mel) for _ in range(len(test))], mel)
     results: dict[str, Any] = {
         "bundle": bundle.bundle_id,
         "bundle_sha256": bundle.manifest_sha256,
@@ -197,7 +197,7 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
         show["real_top1"] = None
         if held:
             _, logits = embed_and_classify(
-                clf, [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in held]
+                clf, [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in held], mel
             )
             show["real_top1"] = accuracy(logits, np.full(len(held), index[show["category"]]))
     results["seconds"] = time.perf_counter() - t_start
@@ -233,7 +233,7 @@ def _generated_row(
         for f in job.result().files:
             mels.append(features(load_wave(f, mel.sample_rate), mel))
             labels.append(index[cat])
-    emb, logits = embed_and_classify(clf, mels)
+    emb, logits = embed_and_classify(clf, mels, mel)
     labels_arr = np.array(labels)
     row = {
         "guidance": w,
@@ -273,7 +273,7 @@ def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dic
             wave = load_wave(corpus / train[j]["path"], mel.sample_rate)[: int(config.duration * mel.sample_rate)]
             mels.append(features(wave, mel))
             labels.append(index[cat])
-    emb, logits = embed_and_classify(clf, mels)
+    emb, logits = embed_and_classify(clf, mels, mel)
     labels_arr = np.array(labels)
     return {
         "top1": accuracy(logits, labels_arr),
@@ -329,7 +329,7 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
             noise_feats = (
                 [features(load_wave(f, mel.sample_rate), mel) for f in jobs[k, 1.0].result().files] if seeded else []
             )
-            _, logits = embed_and_classify(clf, feats)  # (n, C)
+            _, logits = embed_and_classify(clf, feats, mel)  # (n, C)
             top3 = np.argsort(-logits, axis=1)[:, :3]
             heard = Counter(classes[i] for i in top3[:, 0])
             c = classes.index(category)
@@ -345,13 +345,13 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
                 "strength": defaults.strength if seeded else 1.0,
             }
             if library is not None:
-                row["top1_from_noise"] = _top1(clf, classes, noise_feats, category)
+                row["top1_from_noise"] = _top1(clf, classes, noise_feats, category, mel)
                 row.update(_source_distances(library, result.recipes, waves, mel))
             row["second_opinions"] = [
                 {
                     "judge": str(path),
-                    "top1": _top1(model, judge_classes, feats, category),
-                    "top1_from_noise": _top1(model, judge_classes, noise_feats, category) if noise_feats else None,
+                    "top1": _top1(model, judge_classes, feats, category, mel),
+                    "top1_from_noise": _top1(model, judge_classes, noise_feats, category, mel) if noise_feats else None,
                 }
                 for path, model, judge_classes in others
             ]
@@ -366,11 +366,11 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
     return out
 
 
-def _top1(clf, classes: list[str], feats: list[np.ndarray], category: str) -> float | None:
+def _top1(clf, classes: list[str], feats: list[np.ndarray], category: str, mel: MelConfig) -> float | None:
     """Share of clips a classifier assigns to ``category`` (None when it does not know the category)."""
     if category not in classes:
         return None
-    _, logits = embed_and_classify(clf, feats)
+    _, logits = embed_and_classify(clf, feats, mel)
     return float(np.mean(logits.argmax(axis=1) == classes.index(category)))
 
 
@@ -444,7 +444,7 @@ def _vocoder_scores(
     out: dict[str, float | str] = {k: float(np.mean(v)) for k, v in scores.items() if v}
     for name, mels in resynth.items():
         if mels:
-            emb, logits = embed_and_classify(clf, mels)
+            emb, logits = embed_and_classify(clf, mels, mel)
             out[f"{name}_top1"] = accuracy(logits, labels)
             out[f"{name}_fd"] = frechet_distance(emb, real_emb[: len(mels)])
     out["clips"] = float(len(waves))

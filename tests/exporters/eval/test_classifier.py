@@ -24,9 +24,30 @@ def test_classifier_learns_separable_sounds_and_generalises():
         widths=(8, 16), embed_dim=16, crop_frames=32, batch_size=8, steps=150, lr=3e-3, spec_augment=0
     )
     model = train_classifier([m for _, m in train], np.array([k for k, _ in train]), ["lo", "hi", "noise"], mel, cfg)
-    emb, logits = embed_and_classify(model, [m for _, m in test])
+    emb, logits = embed_and_classify(model, [m for _, m in test], mel)
     assert emb.shape == (12, 16)
     assert accuracy(logits, np.array([k for k, _ in test])) >= 0.9
+    # A short sound followed by seconds of silence (a one-shot in a 4 s render) is judged on the sound.
+    silence = features(np.zeros(4 * mel.sample_rate), mel)
+    padded = [np.concatenate([m, silence], axis=-1) for _, m in test]
+    _, padded_logits = embed_and_classify(model, padded, mel)
+    assert np.array_equal(padded_logits.argmax(axis=1), logits.argmax(axis=1))
+
+
+def test_windows_cover_the_clip_and_only_active_ones_are_judged():
+    from exporters.eval.classifier import active, windows
+
+    mel = MelConfig()
+    x = np.arange(100, dtype=np.float32)[None].repeat(2, axis=0)  # (M=2, T=100)
+    w = windows(x, 32)  # half-overlapping, the last one flush with the end
+    assert w.shape == (6, 2, 32)
+    assert [int(v[0, 0]) for v in w] == [0, 16, 32, 48, 64, 68]
+    short = windows(x[:, :10], 32)  # padded with the clip's own floor
+    assert short.shape == (1, 2, 32) and np.all(short[0, :, 10:] == 0)
+    floor = (np.log(mel.log_floor) - mel.norm_mean) / mel.norm_std
+    level = lambda db: (np.log(10 ** (db / 20) / mel.n_mels) - mel.norm_mean) / mel.norm_std  # noqa: E731
+    loud, quiet, silent = (np.full((1, mel.n_mels, 8), v) for v in (level(0), level(-25), floor))
+    assert active(np.concatenate([loud, quiet, silent]), mel).tolist() == [True, True, False]
 
 
 def test_spec_augment_masks_bands_and_frames_to_the_floor():
