@@ -26,11 +26,11 @@ def frechet_distance(a: np.ndarray, b: np.ndarray, eps: float = 1e-6) -> float:
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(s_a) + np.trace(s_b) - 2.0 * np.trace(covmean))
 
 
-def accuracy(logits: np.ndarray, labels: np.ndarray, k: int = 1) -> float:
-    """Top-k accuracy of logits (N, C) against integer labels (N,)."""
+def accuracy(scores: np.ndarray, labels: np.ndarray, k: int = 1) -> float:
+    """Top-k accuracy of class scores (N, C) (logits or log-probabilities) against integer labels (N,)."""
     if len(labels) == 0:
         return float("nan")
-    topk = np.argsort(-logits, axis=1)[:, :k]
+    topk = np.argsort(-scores, axis=1)[:, :k]
     return float(np.mean([labels[i] in topk[i] for i in range(len(labels))]))
 
 

@@ -146,7 +146,7 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
     # 3. real references
     test_waves = [load_wave(corpus / r["path"], mel.sample_rate) for r in test]
     test_labels = np.array([index[r["category"]] for r in test])
-    real_emb, real_logits = embed_and_classify(clf, [features(w, mel) for w in test_waves], mel)
+    real_emb, real_logp = embed_and_classify(clf, [features(w, mel) for w in test_waves], mel)
     rng = np.random.default_rng(config.seed)
     train_sample = [train[i] for i in rng.choice(len(train), size=min(len(train), 4 * len(test)), replace=False)]
     train_emb, _ = embed_and_classify(
@@ -161,7 +161,7 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
         "test_categories": len({r["category"] for r in test}),
         "test_clips": len(test),
         "classifier_train": {"clips": len(train), "sha256": train_split_sha256(train)},
-        "real": {"top1": accuracy(real_logits, test_labels), "top5": accuracy(real_logits, test_labels, 5)},
+        "real": {"top1": accuracy(real_logp, test_labels), "top5": accuracy(real_logp, test_labels, 5)},
         "fd_real_vs_real": frechet_distance(train_emb, real_emb),
         "fd_noise_vs_real": frechet_distance(noise_emb, real_emb),
     }
@@ -196,10 +196,10 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
         show["real_clips"] = len(held)
         show["real_top1"] = None
         if held:
-            _, logits = embed_and_classify(
+            _, logp = embed_and_classify(
                 clf, [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in held], mel
             )
-            show["real_top1"] = accuracy(logits, np.full(len(held), index[show["category"]]))
+            show["real_top1"] = accuracy(logp, np.full(len(held), index[show["category"]]))
     results["seconds"] = time.perf_counter() - t_start
     (out_dir / "eval.json").write_text(json.dumps(results, indent=2))
     plot(results, out_dir / "eval.png")
@@ -233,12 +233,12 @@ def _generated_row(
         for f in job.result().files:
             mels.append(features(load_wave(f, mel.sample_rate), mel))
             labels.append(index[cat])
-    emb, logits = embed_and_classify(clf, mels, mel)
+    emb, logp = embed_and_classify(clf, mels, mel)
     labels_arr = np.array(labels)
     row = {
         "guidance": w,
-        "top1": accuracy(logits, labels_arr),
-        "top5": accuracy(logits, labels_arr, 5),
+        "top1": accuracy(logp, labels_arr),
+        "top5": accuracy(logp, labels_arr, 5),
         "fd": frechet_distance(emb, real_emb),
         "seconds": time.perf_counter() - t0,
     }
@@ -273,11 +273,11 @@ def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dic
             wave = load_wave(corpus / train[j]["path"], mel.sample_rate)[: int(config.duration * mel.sample_rate)]
             mels.append(features(wave, mel))
             labels.append(index[cat])
-    emb, logits = embed_and_classify(clf, mels, mel)
+    emb, logp = embed_and_classify(clf, mels, mel)
     labels_arr = np.array(labels)
     return {
-        "top1": accuracy(logits, labels_arr),
-        "top5": accuracy(logits, labels_arr, 5),
+        "top1": accuracy(logp, labels_arr),
+        "top5": accuracy(logp, labels_arr, 5),
         "fd": frechet_distance(emb, real_emb),
     }
 
@@ -329,8 +329,8 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
             noise_feats = (
                 [features(load_wave(f, mel.sample_rate), mel) for f in jobs[k, 1.0].result().files] if seeded else []
             )
-            _, logits = embed_and_classify(clf, feats, mel)  # (n, C)
-            top3 = np.argsort(-logits, axis=1)[:, :3]
+            _, logp = embed_and_classify(clf, feats, mel)  # (n, C)
+            top3 = np.argsort(-logp, axis=1)[:, :3]
             heard = Counter(classes[i] for i in top3[:, 0])
             c = classes.index(category)
             row: dict[str, Any] = {
@@ -370,8 +370,8 @@ def _top1(clf, classes: list[str], feats: list[np.ndarray], category: str, mel: 
     """Share of clips a classifier assigns to ``category`` (None when it does not know the category)."""
     if category not in classes:
         return None
-    _, logits = embed_and_classify(clf, feats, mel)
-    return float(np.mean(logits.argmax(axis=1) == classes.index(category)))
+    _, logp = embed_and_classify(clf, feats, mel)
+    return float(np.mean(logp.argmax(axis=1) == classes.index(category)))
 
 
 def _level_matched_db(a: np.ndarray, b: np.ndarray) -> float:
@@ -444,8 +444,8 @@ def _vocoder_scores(
     out: dict[str, float | str] = {k: float(np.mean(v)) for k, v in scores.items() if v}
     for name, mels in resynth.items():
         if mels:
-            emb, logits = embed_and_classify(clf, mels, mel)
-            out[f"{name}_top1"] = accuracy(logits, labels)
+            emb, logp = embed_and_classify(clf, mels, mel)
+            out[f"{name}_top1"] = accuracy(logp, labels)
             out[f"{name}_fd"] = frechet_distance(emb, real_emb[: len(mels)])
     out["clips"] = float(len(waves))
     out["neural"] = neural.kind if neural is not None else "none"
