@@ -18,6 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--classifier", type=Path, default=None, help="cached classifier (default CORPUS/eval_classifier.pt)"
     )
     parser.add_argument(
+        "--train-classifier",
+        action="store_true",
+        help="train the classifier even when a cached or shipped one matches the corpus (about 25 min on 2 cores)",
+    )
+    parser.add_argument(
         "--second-opinion",
         type=Path,
         action="append",
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         import dataclasses
 
         cfg = dataclasses.replace(cfg, **overrides)
-    results = evaluate(args.bundle, args.corpus, args.out, cfg, args.classifier)
+    results = evaluate(args.bundle, args.corpus, args.out, cfg, args.classifier, args.train_classifier)
     logging.getLogger(__name__).info("wrote %s and %s", args.out / "eval.json", args.out / "eval.png")
     print(json.dumps(results, indent=2) if args.json else format_table(results))
     return 0

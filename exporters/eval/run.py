@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -46,6 +47,11 @@ from sfxgen.configs import MelConfig
 
 log = logging.getLogger(__name__)
 
+
+# Classifiers trained by this project for corpora that `sfxgen corpus build` makes (the default corpus), each
+# used only for the exact training split, classes and settings it was trained on: a first eval of such a corpus
+# then takes minutes instead of the half hour that training one costs on 2 CPU cores (--train-classifier redoes it).
+SHIPPED_CLASSIFIERS = Path(__file__).resolve().parents[2] / "models" / "eval_classifiers"
 
 SHOWCASE = (  # the prompts the README promises, with the category a listener should hear
     ("dog barking", "dog_bark"),
@@ -96,18 +102,42 @@ def train_split_sha256(train: list[dict]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def _classifier(corpus: Path, train: list[dict], classes: list[str], mel: MelConfig, cfg: ClassifierConfig, path: Path):
+def _matching_classifier(path: Path, classes: list[str], cfg: ClassifierConfig, train_sha: str, n_mels: int):
+    """The classifier saved at path if it was trained on exactly these classes, settings and training clips."""
+    try:
+        model, saved, saved_cfg, saved_sha = load_classifier(path, n_mels)
+    except (KeyError, TypeError, RuntimeError) as exc:  # written by another version of this code
+        log.info("classifier %s unreadable (%s)", path, exc)
+        return None
+    if saved == classes and saved_cfg == cfg and saved_sha == train_sha:
+        return model
+    log.info("classifier %s has other classes, settings or training clips", path)
+    return None
+
+
+def _classifier(
+    corpus: Path,
+    train: list[dict],
+    classes: list[str],
+    mel: MelConfig,
+    cfg: ClassifierConfig,
+    path: Path,
+    reuse: bool = True,
+    shipped: Path | None = SHIPPED_CLASSIFIERS,
+):
+    """The eval's judge: the one cached at path, else one shipped for this training split, else trained now."""
     train_sha = train_split_sha256(train)
-    if path.is_file():
-        try:
-            model, saved, saved_cfg, saved_sha = load_classifier(path, mel.n_mels)
-        except (KeyError, TypeError, RuntimeError) as exc:  # written by another version of this code
-            log.info("cached classifier %s unreadable (%s); retraining", path, exc)
-        else:
-            if saved == classes and saved_cfg == cfg and saved_sha == train_sha:
-                log.info("using cached classifier %s", path)
-                return model
-            log.info("cached classifier has other classes, settings or training clips; retraining")
+    if reuse and path.is_file() and (model := _matching_classifier(path, classes, cfg, train_sha, mel.n_mels)):
+        log.info("using cached classifier %s", path)
+        return model
+    for candidate in sorted(shipped.glob("*.pt")) if reuse and shipped is not None and shipped.is_dir() else []:
+        if model := _matching_classifier(candidate, classes, cfg, train_sha, mel.n_mels):
+            log.info("using %s, trained by this project on this very training split", candidate)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            shutil.copyfile(candidate, tmp)
+            tmp.replace(path)  # cached in the corpus as if trained here
+            return model
     index = {c: i for i, c in enumerate(classes)}
     mels = [features(load_wave(corpus / r["path"], mel.sample_rate), mel) for r in train]
     labels = np.array([index[r["category"]] for r in train])
@@ -125,8 +155,18 @@ def _pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     return 0.3 * wave / np.max(np.abs(wave))
 
 
-def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, classifier_path: Path | None = None):
-    """Run the whole evaluation; write eval.json and eval.png into out_dir; return the results dict."""
+def evaluate(
+    bundle_dir: Path,
+    corpus: Path,
+    out_dir: Path,
+    config: EvalConfig,
+    classifier_path: Path | None = None,
+    train_new_classifier: bool = False,
+):
+    """Run the whole evaluation; write eval.json and eval.png into out_dir; return the results dict.
+
+    ``train_new_classifier``: train the judge even when a cached or shipped one matches the training split.
+    """
 
     t_start = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +182,7 @@ def evaluate(bundle_dir: Path, corpus: Path, out_dir: Path, config: EvalConfig, 
         raise ValueError(f"{corpus}: no test clips in trained categories")
     # 2. classifier
     clf_path = classifier_path or (corpus / "eval_classifier.pt")
-    clf = _classifier(corpus, train, classes, mel, config.classifier, clf_path)
+    clf = _classifier(corpus, train, classes, mel, config.classifier, clf_path, reuse=not train_new_classifier)
     # 3. real references
     test_waves = [load_wave(corpus / r["path"], mel.sample_rate) for r in test]
     test_labels = np.array([index[r["category"]] for r in test])

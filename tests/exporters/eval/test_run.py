@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import torch
 
 from exporters.checkpoint import make_checkpoint, save_checkpoint
 from exporters.eval import run
@@ -89,6 +90,30 @@ def test_cached_classifier_is_reused_only_for_the_same_training_clips(tmp_path: 
     more = [*train, {**train[0], "id": "extra", "path": train[1]["path"]}]  # the corpus grew a training clip
     run._classifier(corpus, more, classes, MEL, cfg, path)
     assert len(trained) == 2
+
+
+def test_a_shipped_classifier_is_used_only_for_its_own_training_split(tmp_path: Path, monkeypatch) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    train = [r for r in run.read_manifest(corpus) if r["split"] == "train"]
+    classes = sorted({r["category"] for r in train})
+    cfg = ClassifierConfig(widths=(8,), embed_dim=4, crop_frames=16, batch_size=4, steps=2)
+    shipped = tmp_path / "shipped"
+    ours = AudioClassifier(MEL.n_mels, len(classes), cfg).eval()
+    save_classifier(shipped / "a.pt", AudioClassifier(MEL.n_mels, len(classes), cfg), classes, cfg, "other split")
+    save_classifier(shipped / "b.pt", ours, classes, cfg, run.train_split_sha256(train))
+    trained = []
+    real_train = run.train_classifier
+    monkeypatch.setattr(run, "train_classifier", lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    path = tmp_path / "corpus" / "eval_classifier.pt"
+    got = run._classifier(corpus, train, classes, MEL, cfg, path, shipped=shipped)
+    assert not trained and path.read_bytes() == (shipped / "b.pt").read_bytes()  # b, cached in the corpus
+    x = torch.randn(2, MEL.n_mels, 16)
+    with torch.no_grad():
+        assert torch.equal(got(x)[1], ours(x)[1])
+    run._classifier(corpus, train[:-1], classes, MEL, cfg, tmp_path / "fewer.pt", shipped=shipped)
+    assert len(trained) == 1  # another training split: neither fits, so it trains
+    run._classifier(corpus, train, classes, MEL, cfg, path, reuse=False, shipped=shipped)
+    assert len(trained) == 2  # --train-classifier trains even when one fits
 
 
 def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path) -> None:
