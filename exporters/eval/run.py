@@ -127,11 +127,13 @@ def _classifier(
 ):
     """The eval's judge: the one cached at path, else one shipped for this training split, else trained now."""
     train_sha = train_split_sha256(train)
-    if reuse and path.is_file() and (model := _matching_classifier(path, classes, cfg, train_sha, mel.n_mels)):
+    model = _matching_classifier(path, classes, cfg, train_sha, mel.n_mels) if reuse and path.is_file() else None
+    if model is not None:
         log.info("using cached classifier %s", path)
         return model
     for candidate in sorted(shipped.glob("*.pt")) if reuse and shipped is not None and shipped.is_dir() else []:
-        if model := _matching_classifier(candidate, classes, cfg, train_sha, mel.n_mels):
+        model = _matching_classifier(candidate, classes, cfg, train_sha, mel.n_mels)
+        if model is not None:
             log.info("using %s, trained by this project on this very training split", candidate)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
