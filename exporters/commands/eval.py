@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from exporters.eval.run import EvalConfig, evaluate, format_table
+    from exporters.eval.report import format_table
+    from exporters.eval.run import EvalConfig, evaluate
 
     torch.set_num_threads(1)
     cfg = EvalConfig()

@@ -10,7 +10,8 @@ import torch
 from exporters.checkpoint import make_checkpoint, save_checkpoint
 from exporters.eval import run
 from exporters.eval.classifier import AudioClassifier, ClassifierConfig, save_classifier
-from exporters.eval.run import EvalConfig, evaluate, format_table
+from exporters.eval.report import format_table
+from exporters.eval.run import EvalConfig, evaluate
 from exporters.export import export_bundle
 from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, VOCODER, perturb, tiny, tiny_query_exporter
 
