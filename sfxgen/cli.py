@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "eval": "exporters.commands.eval",
     "corpus": "exporters.commands.corpus",
     "library": "exporters.commands.library",
+    "listen": "exporters.commands.listen",
 }
 
 log = logging.getLogger("sfxgen")
