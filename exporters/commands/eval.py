@@ -30,6 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="another saved classifier (e.g. OTHER_CORPUS/eval_classifier.pt) that judges the showcase too; repeatable",
     )
     parser.add_argument("--guidance", type=float, nargs="+", default=None, help="guidance values to sweep")
+    parser.add_argument(
+        "--strength",
+        type=float,
+        nargs="+",
+        default=None,
+        help="more library strengths in (0, 1) to measure at the default guidance (about 90 s each on 2 cores)",
+    )
+    parser.add_argument(
+        "--no-held-out-judges",
+        action="store_true",
+        help="skip the two judges that never heard a library clip's recording (a new corpus trains them: ~1 h)",
+    )
     parser.add_argument("--clips", type=int, default=None, help="generated clips per test prompt")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the bundle's)")
     parser.add_argument(
@@ -52,6 +64,15 @@ def run(args: argparse.Namespace) -> int:
     overrides = {}
     if args.guidance:
         overrides["guidances"] = tuple(args.guidance)
+    if args.strength:
+        bad = [s for s in args.strength if not 0.0 < s < 1.0]
+        if bad:
+            from sfxgen.commands.common import fail
+
+            return fail(f"--strength {bad[0]:g} is outside (0, 1): 1 is the from-noise row the eval always measures")
+        overrides["strengths"] = tuple(args.strength)
+    if args.no_held_out_judges:
+        overrides["held_out_judges"] = False
     if args.clips:
         overrides["clips_per_prompt"] = args.clips
     if args.steps:

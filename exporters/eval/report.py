@@ -14,13 +14,18 @@ def plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ws = [s["guidance"] for s in results["sweep"]]
-    fig, ax1 = plt.subplots(figsize=(6, 3.6), dpi=120)
+    fig, ax1 = plt.subplots(figsize=(6.4, 4.6), dpi=120)
     ax1.plot(ws, [s["top1"] for s in results["sweep"]], "o-", color="tab:blue", label="generated top-1")
     ax1.axhline(results["real"]["top1"], color="tab:blue", ls="--", lw=1, label="real test audio top-1")
     ax1.axhline(results["retrieval"]["top1"], color="tab:green", ls=":", lw=1, label="retrieval baseline top-1")
     if "from_noise" in results:
         n = results["from_noise"]
         ax1.plot([n["guidance"]], [n["top1"]], "o", mfc="none", color="tab:blue", label="from pure noise top-1")
+    if results.get("held_out_judges"):  # the same clips by judges that never heard a clip's recording
+        ax1.plot(ws, [s["top1_held_out"] for s in results["sweep"]], "^-", color="tab:purple", lw=1,
+                 label="generated top-1, judges that never heard the recording")  # fmt: skip
+        ax1.axhline(results["real"]["top1_held_out"], color="tab:purple", ls="--", lw=1,
+                    label="real test audio top-1, those judges")  # fmt: skip
     ax1.set_xlabel("guidance w")
     ax1.set_ylabel("relevance (classifier top-1)", color="tab:blue")
     ax1.set_ylim(0, 1)
@@ -34,11 +39,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax1.axvline(results["chosen_guidance"], color="gray", lw=0.8)
     h1, l1 = ax1.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax1.legend(h1 + h2, l1 + l2, fontsize=7, loc="lower right")
+    fig.legend(h1 + h2, l1 + l2, fontsize=6.5, loc="lower center", ncol=2, frameon=False)
     ax1.set_title(
         f"{results['bundle']}: relevance and FD vs guidance (chosen w = {results['chosen_guidance']:g})", fontsize=8
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.2, 1, 1))  # the legend below the axes
     fig.savefig(path)
     plt.close(fig)
 
@@ -50,34 +55,41 @@ def _opinion(o: dict[str, Any]) -> str:
     return f"{o['top1']:.2f}{noise}"
 
 
+def _held_out(row: dict[str, Any]) -> str:
+    """The held-out judges' top-1 cell ("-" when they did not judge)."""
+    return "-" if row.get("top1_held_out") is None else f"{row['top1_held_out']:.3f}"
+
+
 def format_table(results: dict[str, Any]) -> str:
     """Plain-text (markdown) table of the results."""
+    held = bool(results.get("held_out_judges"))
+    head = " top-1, judges that never heard the recording |" if held else ""
+
+    def line(audio: str, row: dict[str, Any], fd: str) -> str:
+        return f"| {audio} | {row['top1']:.3f} | {row['top5']:.3f} | {fd} |" + (f" {_held_out(row)} |" if held else "")
+
     lines = [
         f"bundle {results['bundle']} · {results['test_categories']} test categories · "
         f"{results['test_clips']} real test clips",
         "",
-        "| audio | top-1 | top-5 | Fréchet distance to real test |",
-        "|---|---|---|---|",
-        f"| real test clips | {results['real']['top1']:.3f} | {results['real']['top5']:.3f} "
-        f"| {results['fd_real_vs_real']:.2f} (real train vs test) |",
+        "| audio | top-1 | top-5 | Fréchet distance to real test |" + head,
+        "|---|---|---|---|" + ("---|" if held else ""),
+        line("real test clips", results["real"], f"{results['fd_real_vs_real']:.2f} (real train vs test)"),
     ]
     start = f", library-seeded at strength {results['strength']:g}" if results.get("strength", 1.0) < 1.0 else ""
     for s in results["sweep"]:
         mark = " (default)" if s["guidance"] == results["chosen_guidance"] else ""
+        lines.append(line(f"generated{start}, w = {s['guidance']:g}{mark}", s, f"{s['fd']:.2f}"))
+    for s in results.get("strength_sweep", []):
         lines.append(
-            f"| generated{start}, w = {s['guidance']:g}{mark} | {s['top1']:.3f} | {s['top5']:.3f} | {s['fd']:.2f} |"
+            line(f"generated, library-seeded at strength {s['strength']:g}, w = {s['guidance']:g}", s, f"{s['fd']:.2f}")
         )
     if "from_noise" in results:
         s = results["from_noise"]
-        lines.append(
-            f"| generated from pure noise (the model alone), w = {s['guidance']:g} | {s['top1']:.3f} "
-            f"| {s['top5']:.3f} | {s['fd']:.2f} |"
-        )
+        lines.append(line(f"generated from pure noise (the model alone), w = {s['guidance']:g}", s, f"{s['fd']:.2f}"))
     r = results["retrieval"]
-    lines.append(
-        f"| retrieval baseline (nearest training clip by text) | {r['top1']:.3f} | {r['top5']:.3f} | {r['fd']:.2f} |"
-    )
-    lines.append(f"| pink noise | - | - | {results['fd_noise_vs_real']:.2f} |")
+    lines.append(line("retrieval baseline (nearest training clip by text)", r, f"{r['fd']:.2f}"))
+    lines.append(f"| pink noise | - | - | {results['fd_noise_vs_real']:.2f} |" + (" - |" if held else ""))
     v = results["vocoder"]
     lines += [
         "",
@@ -122,8 +134,8 @@ def format_table(results: dict[str, Any]) -> str:
                 "",
                 f"| README prompt, library-seeded at strength {seeded[0]['strength']:g} | top-1 "
                 "| top-1 from pure noise | recordings of the category | clip to its recording (dB) "
-                "| between the recordings (dB) |",
-                "|---|---|---|---|---|---|",
+                "| between the recordings (dB) |" + (" top-1, judges that never heard the recording |" if held else ""),
+                "|---|---|---|---|---|---|" + ("---|" if held else ""),
             ]
             for s in seeded:
                 own = sum(n for c, n in s["source_categories"] if c == s["category"])
@@ -131,6 +143,11 @@ def format_table(results: dict[str, Any]) -> str:
                 lines.append(
                     f"| {s['prompt']} | {s['top1']:.2f} | {s['top1_from_noise']:.2f} | {own} of {s['clips']} "
                     f"| {s['to_source_db']:.1f} | {between} |"
+                    + (
+                        f" {_held_out(s)} of {s['held_out_judgements']} |"
+                        if held and "held_out_judgements" in s
+                        else ""
+                    )
                 )
     lines.append("")
     lines.append(f"chosen default guidance w = {results['chosen_guidance']:g}; eval took {results['seconds']:.0f} s")

@@ -41,6 +41,7 @@ from exporters.eval.classifier import (
     save_classifier,
     train_classifier,
 )
+from exporters.eval.folds import FOLDS, FoldJudges, assign_folds
 from exporters.eval.metrics import accuracy, frechet_distance, log_mel_l1, multires_spectral_convergence
 from exporters.eval.report import plot
 from sfxgen.bundle import load_bundle
@@ -79,6 +80,10 @@ class EvalConfig:
     showcase_clips: int = 8  # clips per showcase prompt (seeds 0..n-1, as `sfxgen generate -n`)
     classifier: ClassifierConfig = ClassifierConfig()
     second_opinions: tuple[Path, ...] = ()  # saved classifiers (e.g. other corpora's) that also judge the showcase
+    # Library-seeded clips are also judged by judges that never heard their recording (exporters.eval.folds):
+    # two more classifiers, one per fold of the training split (trained once per corpus, or shipped).
+    held_out_judges: bool = True
+    strengths: tuple[float, ...] = ()  # extra library strengths to measure at the default guidance
     num_threads: int = 0  # onnxruntime threads per session (0: the cores split between the engine's workers)
     workers: int = 0  # engine workers side by side (0: one per core, at most 4); results do not depend on it
 
@@ -186,10 +191,14 @@ def evaluate(
     # 2. classifier
     clf_path = classifier_path or (corpus / "eval_classifier.pt")
     clf = _classifier(corpus, train, classes, mel, config.classifier, clf_path, reuse=not train_new_classifier)
+    judges, folds = None, []  # library-seeded clips start from training recordings the judge heard: cross-fit
+    if bundle.library is not None and config.held_out_judges:
+        judges, folds = _fold_judges(corpus, train, classes, mel, config.classifier, clf_path, not train_new_classifier)
     # 3. real references
     test_waves = [load_wave(corpus / r["path"], mel.sample_rate) for r in test]
     test_labels = np.array([index[r["category"]] for r in test])
-    real_emb, real_logp = embed_and_classify(clf, [features(w, mel) for w in test_waves], mel)
+    test_feats = [features(w, mel) for w in test_waves]
+    real_emb, real_logp = embed_and_classify(clf, test_feats, mel)
     rng = np.random.default_rng(config.seed)
     train_sample = [train[i] for i in rng.choice(len(train), size=min(len(train), 4 * len(test)), replace=False)]
     train_emb, _ = embed_and_classify(
@@ -205,6 +214,7 @@ def evaluate(
         "test_clips": len(test),
         "classifier_train": {"clips": len(train), "sha256": train_split_sha256(train)},
         "real": {"top1": accuracy(real_logp, test_labels), "top5": accuracy(real_logp, test_labels, 5)},
+        "held_out_judges": folds,  # the training clips of each fold's judge ([] when not used)
         "fd_real_vs_real": frechet_distance(train_emb, real_emb),
         "fd_noise_vs_real": frechet_distance(noise_emb, real_emb),
     }
@@ -213,27 +223,34 @@ def evaluate(
     results["prompts"] = [p for _, p in prompts]
     results["strength"] = bundle.defaults.strength if bundle.library is not None else 1.0
     results["library_entries"] = bundle.library.entries if bundle.library is not None else 0
+    if judges is not None:
+        results["real"]["top1_held_out"], _ = judges.top1(test_feats, [r["category"] for r in test], mel)
     sweep = []
+    judge = _Judge(clf, judges, index, real_emb, mel)
     with _engine(bundle_dir, config, len(prompts)) as engine, tempfile.TemporaryDirectory() as tmp:
         results["provider"] = engine.provider
         for w in config.guidances:
-            sweep.append(_generated_row(engine, prompts, index, clf, real_emb, mel, config, w, None, Path(tmp)))
+            sweep.append(_generated_row(engine, prompts, judge, config, w, None, Path(tmp)))
         if results["strength"] < 1.0:  # the model alone: the same prompts from pure noise
-            w = bundle.defaults.guidance
             results["from_noise"] = _generated_row(
-                engine, prompts, index, clf, real_emb, mel, config, w, 1.0, Path(tmp)
+                engine, prompts, judge, config, bundle.defaults.guidance, 1.0, Path(tmp)
             )
+        if bundle.library is not None:  # other library strengths at the default guidance
+            results["strength_sweep"] = [
+                _generated_row(engine, prompts, judge, config, bundle.defaults.guidance, st, Path(tmp))
+                for st in config.strengths
+            ]
     results["sweep"] = sweep
     results["chosen_guidance"] = choose_guidance(sweep)
     # 5. retrieval baseline
-    results["retrieval"] = _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config)
+    results["retrieval"] = _retrieval(corpus, train, prompts, judge, config)
     # 6. vocoder vs Griffin-Lim
     n_voc = config.vocoder_clips
     results["vocoder"] = _vocoder_scores(
         bundle, test_waves[:n_voc], test_labels[:n_voc], clf, real_emb, _threads(config)
     )
     # 7. showcase prompts
-    results["showcase"] = _showcase(bundle_dir, bundle, classes, clf, config)
+    results["showcase"] = _showcase(bundle_dir, bundle, classes, clf, judges, config)
     for show in results["showcase"]:  # the classifier's own hit rate on that category's held-out real clips
         held = [r for r in rows if r["category"] == show["category"] and r["split"] in ("valid", "test")]
         show["real_clips"] = len(held)
@@ -249,9 +266,49 @@ def evaluate(
     return results
 
 
+@dataclasses.dataclass(frozen=True)
+class _Judge:
+    """Everything that scores a set of clips against the real test audio."""
+
+    clf: Any  # the eval's classifier (trained on the whole training split)
+    folds: FoldJudges | None  # judges that never heard a clip's recording (None: not used)
+    index: dict[str, int]  # category -> class index
+    real_emb: np.ndarray  # (N, D) classifier embeddings of the real test clips
+    mel: MelConfig
+
+    def score(self, feats: list[np.ndarray], cats: list[str], sources: list[str | None]) -> dict[str, Any]:
+        """top-1 / top-5 / FD to real test audio; with fold judges also the held-out top-1 and clips it judged."""
+        emb, logp = embed_and_classify(self.clf, feats, self.mel)
+        labels = np.array([self.index[c] for c in cats])
+        row: dict[str, Any] = {
+            "top1": accuracy(logp, labels),
+            "top5": accuracy(logp, labels, 5),
+            "fd": frechet_distance(emb, self.real_emb),
+        }
+        if self.folds is not None:
+            row["top1_held_out"], row["held_out_judgements"] = self.folds.top1(feats, cats, self.mel, sources)
+        return row
+
+
+def _fold_judges(
+    corpus: Path, train: list[dict], classes: list[str], mel: MelConfig, cfg, clf_path: Path, reuse: bool
+) -> tuple[FoldJudges, list[dict[str, Any]]]:
+    """The judge of each fold of the training split, cached next to the eval's classifier (or shipped),
+    and each one's training clips (count, split SHA-256)."""
+    fold = assign_folds(train)
+    models, known, info = [], [], []
+    for k in range(FOLDS):
+        rows = [r for r in train if fold[r["id"]] == k]
+        path = clf_path.with_name(f"{clf_path.stem}_fold{k}{clf_path.suffix}")
+        models.append(_classifier(corpus, rows, classes, mel, cfg, path, reuse=reuse))
+        known.append(frozenset(r["category"] for r in rows))
+        info.append({"clips": len(rows), "sha256": train_split_sha256(rows)})
+    return FoldJudges(tuple(models), tuple(classes), fold, tuple(known)), info
+
+
 def _generated_row(
-    engine, prompts, index, clf, real_emb, mel: MelConfig, config: EvalConfig, w: float, strength, tmp: Path
-) -> dict[str, float]:
+    engine, prompts, judge: _Judge, config: EvalConfig, w: float, strength: float | None, tmp: Path
+) -> dict[str, Any]:
     """Generate clips_per_prompt clips for every test prompt at guidance w; classify them; FD to real test audio."""
     from sfxgen.request import GenerateRequest
 
@@ -271,20 +328,17 @@ def _generated_row(
         )
         for i, (_, prompt) in enumerate(prompts)
     ]
-    mels, labels = [], []
+    feats, cats, sources = [], [], []
     for (cat, _), job in zip(prompts, [engine.submit(r) for r in requests], strict=True):
-        for f in job.result().files:
-            mels.append(features(load_wave(f, mel.sample_rate), mel))
-            labels.append(index[cat])
-    emb, logp = embed_and_classify(clf, mels, mel)
-    labels_arr = np.array(labels)
-    row = {
-        "guidance": w,
-        "top1": accuracy(logp, labels_arr),
-        "top5": accuracy(logp, labels_arr, 5),
-        "fd": frechet_distance(emb, real_emb),
-        "seconds": time.perf_counter() - t0,
-    }
+        result = job.result()
+        for f, recipe in zip(result.files, result.recipes, strict=True):
+            feats.append(features(load_wave(f, judge.mel.sample_rate), judge.mel))
+            cats.append(cat)
+            sources.append(recipe.source_clip)
+    row = {"guidance": w, **judge.score(feats, cats, sources)}
+    if strength is not None:
+        row["strength"] = strength
+    row["seconds"] = time.perf_counter() - t0
     log.info("w=%.1f strength %s top1 %.3f fd %.2f (%.0f s)", w, strength, row["top1"], row["fd"], row["seconds"])
     return row
 
@@ -296,7 +350,7 @@ def choose_guidance(sweep: list[dict[str, float]]) -> float:
     return float(max(ok, key=lambda s: (s["top1"], -s["guidance"]))["guidance"])
 
 
-def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dict[str, float]:
+def _retrieval(corpus, train, prompts, judge: _Judge, config: EvalConfig) -> dict[str, Any]:
     from exporters.encoders.minilm import embed_texts
 
     captions = [r["captions"] for r in train]
@@ -305,7 +359,8 @@ def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dic
     cap_emb = embed_texts(flat)  # (K, E) L2-normalised
     q_emb = embed_texts([p for _, p in prompts])  # (P, E)
     sims = q_emb @ cap_emb.T  # (P, K)
-    mels, labels = [], []
+    mel = judge.mel
+    feats, cats, sources = [], [], []
     for i, (cat, _) in enumerate(prompts):
         clip_score = np.full(len(train), -np.inf)
         np.maximum.at(clip_score, owner, sims[i])
@@ -314,18 +369,15 @@ def _retrieval(corpus, train, prompts, index, clf, real_emb, mel, config) -> dic
         top = order[np.argsort(-clip_score[order], kind="stable")[: config.clips_per_prompt]]
         for j in top:
             wave = load_wave(corpus / train[j]["path"], mel.sample_rate)[: int(config.duration * mel.sample_rate)]
-            mels.append(features(wave, mel))
-            labels.append(index[cat])
-    emb, logp = embed_and_classify(clf, mels, mel)
-    labels_arr = np.array(labels)
-    return {
-        "top1": accuracy(logp, labels_arr),
-        "top5": accuracy(logp, labels_arr, 5),
-        "fd": frechet_distance(emb, real_emb),
-    }
+            feats.append(features(wave, mel))
+            cats.append(cat)
+            sources.append(train[j]["id"])
+    return judge.score(feats, cats, sources)
 
 
-def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalConfig) -> list[dict[str, Any]]:
+def _showcase(
+    bundle_dir: Path, bundle, classes: list[str], clf, judges: FoldJudges | None, config: EvalConfig
+) -> list[dict[str, Any]]:
     """Per README prompt: how many clips the classifier assigns to the intended category (top-1 / top-3).
 
     For a library-seeded bundle also: the same seeds from pure noise (the model alone), the share of clips
@@ -390,6 +442,11 @@ def _showcase(bundle_dir: Path, bundle, classes: list[str], clf, config: EvalCon
             if library is not None:
                 row["top1_from_noise"] = _top1(clf, classes, noise_feats, category, mel)
                 row.update(_source_distances(library, result.recipes, waves, mel))
+                if judges is not None:
+                    sources = [r.source_clip for r in result.recipes]
+                    row["top1_held_out"], row["held_out_judgements"] = judges.top1(
+                        feats, [category] * len(feats), mel, sources
+                    )
             row["second_opinions"] = [
                 {
                     "judge": str(path),

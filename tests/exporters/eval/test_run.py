@@ -74,6 +74,9 @@ def test_eval_scores_real_audio_baselines_and_the_bundle(tmp_path: Path) -> None
     assert (tmp_path / "out/eval.png").stat().st_size > 1000
     table = format_table(r)
     assert "| a low hum | lo |" in table and "of 3 |" in table and "retrieval baseline" in table
+    # no library: every clip is drawn by the model, so no judges that never heard a recording are trained
+    assert not r["held_out_judges"] and "top1_held_out" not in r["sweep"][0]
+    assert not list((tmp_path / "corpus").glob("eval_classifier_fold*.pt"))
 
 
 def test_cached_classifier_is_reused_only_for_the_same_training_clips(tmp_path: Path, monkeypatch) -> None:
@@ -125,7 +128,15 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
     export_bundle(save_checkpoint(tmp_path / "m.pt", ck), tmp_path / "b", query_exporter=tiny_query_exporter)
     corpus = _corpus(tmp_path / "corpus")
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
-    rows = [{**r, "licence": "CC0-1.0", "source_package": "tests"} for r in rows]  # what a built corpus records
+    rows = [  # what a built corpus records; each category's takes come from two series (folders)
+        {
+            **r,
+            "licence": "CC0-1.0",
+            "source_package": "tests",
+            "source_path": f"{('north', 'south')[i % 2]}/{r['path']}",
+        }
+        for i, r in enumerate(rows)
+    ]
     (corpus / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     build_library(tmp_path / "b", corpus, LibraryConfig(strength=0.5))
     stranger = tmp_path / "other_corpus" / "eval_classifier.pt"  # a judge that never heard a low hum
@@ -141,11 +152,20 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
         showcase_clips=4,
         classifier=ClassifierConfig(widths=(8, 16), embed_dim=8, crop_frames=16, batch_size=8, steps=150, lr=3e-3),
         second_opinions=(corpus / "eval_classifier.pt", stranger),  # the eval's own judge (cached below) and a stranger
+        strengths=(0.3,),
     )
     r = evaluate(tmp_path / "b", corpus, tmp_path / "out", config)
     assert r["strength"] == 0.5 and r["library_entries"] == 18  # the 18 training clips, no test clip
-    noise, (seeded,) = r["from_noise"], r["sweep"]
+    noise, (seeded,), (closer,) = r["from_noise"], r["sweep"], r["strength_sweep"]
     assert noise["guidance"] == 1.5 and 0 <= noise["top1"] <= 1 and noise["fd"] != seeded["fd"]
+    assert closer["strength"] == 0.3 and closer["guidance"] == 1.5 and closer["fd"] != seeded["fd"]
+    # Judges that never heard the recording: one per fold (3 of each category's 6 training clips), cached.
+    assert [f["clips"] for f in r["held_out_judges"]] == [9, 9]
+    assert all((corpus / f"eval_classifier_fold{k}.pt").is_file() for k in (0, 1))
+    assert 0 <= r["real"]["top1_held_out"] <= 1  # the 9 test clips, each by both judges
+    # each library-seeded clip by one judge (3 prompts x 2 clips), a clip from noise by both
+    assert seeded["held_out_judgements"] == 6 and 0 <= seeded["top1_held_out"] <= 1
+    assert noise["held_out_judgements"] == 12 and r["retrieval"]["held_out_judgements"] == 6
     (show,) = r["showcase"]
     assert show["strength"] == 0.5 and 0 <= show["top1_from_noise"] <= 1
     assert dict(show["source_categories"]) == {"lo": 4}  # "a low hum" starts from the low hums
@@ -153,7 +173,8 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
     assert show["to_source_db"] > 0 and show["between_sources_db"] > 0
     table = format_table(r)
     assert "generated from pure noise (the model alone), w = 1.5" in table and "| a low hum | " in table
-    assert "library-seeded at strength 0.5" in table
+    assert "library-seeded at strength 0.5" in table and "library-seeded at strength 0.3, w = 1.5" in table
+    assert "judges that never heard the recording" in table and f"{show['top1_held_out']:.3f} of 4 |" in table
     assert f"| a low hum: {show['top1']:.2f} ({show['top1_from_noise']:.2f}) / - |" in table
 
 
@@ -164,3 +185,5 @@ def test_eval_command_refuses_a_missing_second_opinion(tmp_path: Path, capsys) -
     args = ["eval", str(tmp_path / "b"), "--corpus", str(tmp_path), "--out", str(out)]
     assert main([*args, "--second-opinion", str(tmp_path / "x.pt")]) == 2
     assert "--second-opinion" in capsys.readouterr().err and not out.exists()
+    assert main([*args, "--strength", "0.5", "1"]) == 2  # 1 is the from-noise row, always measured
+    assert "--strength 1 is outside (0, 1)" in capsys.readouterr().err and not out.exists()
