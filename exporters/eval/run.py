@@ -2,7 +2,8 @@
 
 Steps:
   1. read the corpus manifest; classes = categories with training clips;
-  2. load (or train and cache) the independent audio classifier on the training split;
+  2. load (or train and cache) the independent audio classifier on the training split and, for a bundle
+     with a library, the two judges that never heard a library clip's recording (exporters.eval.folds);
   3. real references: classifier accuracy on real test clips; Fréchet distance real-vs-real
      (training vs test clips) and noise-vs-real as the floor and ceiling;
   4. for each guidance w: generate clips for every test category's prompt through the engine
@@ -277,7 +278,7 @@ class _Judge:
     mel: MelConfig
 
     def score(self, feats: list[np.ndarray], cats: list[str], sources: list[str | None]) -> dict[str, Any]:
-        """top-1 / top-5 / FD to real test audio; with fold judges also the held-out top-1 and clips it judged."""
+        """top-1 / top-5 / FD to real test audio; with fold judges also their top-1 and how many judgements."""
         emb, logp = embed_and_classify(self.clf, feats, self.mel)
         labels = np.array([self.index[c] for c in cats])
         row: dict[str, Any] = {
