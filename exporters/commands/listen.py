@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from exporters.eval.listening import AnswersError, ListeningConfig, format_scores, make_test, score
+    from sfxgen.bundle import BundleError
     from sfxgen.commands.common import fail
 
     if args.action == "score":
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     config = ListeningConfig(clips=args.clips, real=args.real, starts=(None,) if args.no_noise else (None, 1.0))
     try:
         key = make_test(args.bundle, args.corpus, args.out, config)
-    except FileExistsError as exc:
+    except (FileExistsError, BundleError) as exc:  # BundleError: not a bundle folder (the message says why)
         return fail(str(exc))
     print(f"{len(key)} clips in {args.out}: open {args.out / 'index.html'} in a browser; "
           f"then `sfxgen listen score {args.out} answers*.json`")  # fmt: skip

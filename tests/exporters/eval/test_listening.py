@@ -123,3 +123,16 @@ def test_answers_from_another_test_or_with_unknown_labels_are_refused(tmp_path: 
     assert "not an answers file" in capsys.readouterr().err and not (test / "scores.json").exists()
     assert main(["listen", "score", str(tmp_path), str(other)]) == 2  # no key.json there
     assert "sfxgen listen make" in capsys.readouterr().err
+
+
+def test_listen_make_refuses_a_missing_corpus_or_no_clips(tmp_path: Path, capsys) -> None:
+    from sfxgen.cli import main
+
+    out = tmp_path / "test"
+    assert main(["listen", "make", str(tmp_path / "b"), "--corpus", str(tmp_path), "--out", str(out)]) == 2
+    assert "sfxgen corpus build" in capsys.readouterr().err and not out.exists()
+    corpus = _corpus(tmp_path / "corpus")
+    assert main(["listen", "make", str(tmp_path / "b"), "--corpus", str(corpus), "--clips", "0"]) == 2
+    assert "--clips must be at least 1" in capsys.readouterr().err
+    assert main(["listen", "make", str(tmp_path / "b"), "--corpus", str(corpus), "--out", str(out)]) == 2
+    assert str(tmp_path / "b") in capsys.readouterr().err and not out.exists()  # no bundle there
