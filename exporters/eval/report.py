@@ -60,6 +60,10 @@ def _held_out(row: dict[str, Any]) -> str:
     return "-" if row.get("top1_held_out") is None else f"{row['top1_held_out']:.3f}"
 
 
+def _share(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
 def format_table(results: dict[str, Any]) -> str:
     """Plain-text (markdown) table of the results."""
     held = bool(results.get("held_out_judges"))
@@ -134,17 +138,23 @@ def format_table(results: dict[str, Any]) -> str:
                 "",
                 f"| README prompt, library-seeded at strength {seeded[0]['strength']:g} | top-1 "
                 "| top-1 from pure noise | recordings of the category | clip to its recording (dB) "
-                "| between the recordings (dB) |" + (" top-1, judges that never heard the recording |" if held else ""),
-                "|---|---|---|---|---|---|" + ("---|" if held else ""),
+                "| between the recordings (dB) | the recordings themselves: top-1 |"
+                + (
+                    " top-1, judges that never heard the recording: clips / from noise / the recordings |"
+                    if held
+                    else ""
+                ),
+                "|---|---|---|---|---|---|---|" + ("---|" if held else ""),
             ]
             for s in seeded:
                 own = sum(n for c, n in s["source_categories"] if c == s["category"])
                 between = "-" if s["between_sources_db"] is None else f"{s['between_sources_db']:.1f}"
                 lines.append(
                     f"| {s['prompt']} | {s['top1']:.2f} | {s['top1_from_noise']:.2f} | {own} of {s['clips']} "
-                    f"| {s['to_source_db']:.1f} | {between} |"
+                    f"| {s['to_source_db']:.1f} | {between} | {_share(s.get('source_top1'))} |"
                     + (
-                        f" {_held_out(s)} of {s['held_out_judgements']} |"
+                        f" {_held_out(s)} of {s['held_out_judgements']} / {_share(s.get('top1_from_noise_held_out'))}"
+                        f" / {_share(s.get('source_top1_held_out'))} |"
                         if held and "held_out_judgements" in s
                         else ""
                     )

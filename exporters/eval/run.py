@@ -251,7 +251,8 @@ def evaluate(
         bundle, test_waves[:n_voc], test_labels[:n_voc], clf, real_emb, _threads(config)
     )
     # 7. showcase prompts
-    results["showcase"] = _showcase(bundle_dir, bundle, classes, clf, judges, config)
+    recordings = {r["id"]: corpus / r["path"] for r in train}
+    results["showcase"] = _showcase(bundle_dir, bundle, classes, clf, judges, recordings, config)
     for show in results["showcase"]:  # the classifier's own hit rate on that category's held-out real clips
         held = [r for r in rows if r["category"] == show["category"] and r["split"] in ("valid", "test")]
         show["real_clips"] = len(held)
@@ -377,7 +378,13 @@ def _retrieval(corpus, train, prompts, judge: _Judge, config: EvalConfig) -> dic
 
 
 def _showcase(
-    bundle_dir: Path, bundle, classes: list[str], clf, judges: FoldJudges | None, config: EvalConfig
+    bundle_dir: Path,
+    bundle,
+    classes: list[str],
+    clf,
+    judges: FoldJudges | None,
+    recordings: dict[str, Path],
+    config: EvalConfig,
 ) -> list[dict[str, Any]]:
     """Per README prompt: how many clips the classifier assigns to the intended category (top-1 / top-3).
 
@@ -443,11 +450,16 @@ def _showcase(
             if library is not None:
                 row["top1_from_noise"] = _top1(clf, classes, noise_feats, category, mel)
                 row.update(_source_distances(library, result.recipes, waves, mel))
+                # the recordings these clips start from, cut to the clip length: what the start alone scores
+                sources = [r.source_clip for r in result.recipes]
+                n = len(waves[0])
+                source_feats = [features(load_wave(recordings[i], mel.sample_rate)[:n], mel) for i in sources]
+                row["source_top1"] = _top1(clf, classes, source_feats, category, mel)
                 if judges is not None:
-                    sources = [r.source_clip for r in result.recipes]
-                    row["top1_held_out"], row["held_out_judgements"] = judges.top1(
-                        feats, [category] * len(feats), mel, sources
-                    )
+                    cats = [category] * len(feats)
+                    row["top1_held_out"], row["held_out_judgements"] = judges.top1(feats, cats, mel, sources)
+                    row["source_top1_held_out"], _ = judges.top1(source_feats, cats, mel, sources)
+                    row["top1_from_noise_held_out"], _ = judges.top1(noise_feats, cats, mel)
             row["second_opinions"] = [
                 {
                     "judge": str(path),
