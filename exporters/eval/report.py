@@ -22,10 +22,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
         n = results["from_noise"]
         ax1.plot([n["guidance"]], [n["top1"]], "o", mfc="none", color="tab:blue", label="from pure noise top-1")
     if results.get("held_out_judges"):  # the same clips by judges that never heard a clip's recording
-        ax1.plot(ws, [s["top1_held_out"] for s in results["sweep"]], "^-", color="tab:purple", lw=1,
-                 label="generated top-1, judges that never heard the recording")  # fmt: skip
-        ax1.axhline(results["real"]["top1_held_out"], color="tab:purple", ls="--", lw=1,
-                    label="real test audio top-1, those judges")  # fmt: skip
+        held = [s["top1_held_out"] for s in results["sweep"]]
+        label = "generated top-1, judges that never heard the recording"
+        ax1.plot(ws, held, "^-", color="tab:purple", lw=1, label=label)
+        real = results["real"]["top1_held_out"]
+        ax1.axhline(real, color="tab:purple", ls="--", lw=1, label="real test audio top-1, those judges")
     ax1.set_xlabel("guidance w")
     ax1.set_ylabel("relevance (classifier top-1)", color="tab:blue")
     ax1.set_ylim(0, 1)
@@ -61,6 +62,7 @@ def _held_out(row: dict[str, Any]) -> str:
 
 
 def _share(x: float | None) -> str:
+    """A share with two decimals ("-" when there is none)."""
     return "-" if x is None else f"{x:.2f}"
 
 
@@ -153,8 +155,8 @@ def format_table(results: dict[str, Any]) -> str:
                     f"| {s['prompt']} | {s['top1']:.2f} | {s['top1_from_noise']:.2f} | {own} of {s['clips']} "
                     f"| {s['to_source_db']:.1f} | {between} | {_share(s.get('source_top1'))} |"
                     + (
-                        f" {_held_out(s)} of {s['held_out_judgements']} / {_share(s.get('top1_from_noise_held_out'))}"
-                        f" / {_share(s.get('source_top1_held_out'))} |"
+                        f" {_share(s.get('top1_held_out'))} of {s['held_out_judgements']}"
+                        f" / {_share(s.get('top1_from_noise_held_out'))} / {_share(s.get('source_top1_held_out'))} |"
                         if held and "held_out_judgements" in s
                         else ""
                     )

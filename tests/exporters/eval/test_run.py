@@ -176,7 +176,7 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
     table = format_table(r)
     assert "generated from pure noise (the model alone), w = 1.5" in table and "| a low hum | " in table
     assert "library-seeded at strength 0.5" in table and "library-seeded at strength 0.3, w = 1.5" in table
-    assert "judges that never heard the recording" in table and f"{show['top1_held_out']:.3f} of 4 / " in table
+    assert "judges that never heard the recording" in table and f"{show['top1_held_out']:.2f} of 4 / " in table
     assert f"| a low hum: {show['top1']:.2f} ({show['top1_from_noise']:.2f}) / - |" in table
 
 
