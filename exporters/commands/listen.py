@@ -18,6 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--clips", type=int, default=4, help="generated clips per prompt and start (default 4)")
     make.add_argument("--real", type=int, default=2, help="real recordings per prompt (default 2)")
     make.add_argument("--no-noise", action="store_true", help="only the bundle's default start, not pure noise too")
+    make.add_argument(
+        "--prompt",
+        action="append",
+        default=[],
+        metavar="TEXT=CATEGORY",
+        help="test this prompt, with real takes of this corpus category (repeatable; default: the README's six)",
+    )
     score = sub.add_parser("score", help="score answers.json files saved from the test page")
     score.add_argument("test", type=Path, help="the test folder (holds key.json)")
     score.add_argument("answers", type=Path, nargs="+", help="answers*.json, one per listener")
@@ -46,10 +53,20 @@ def run(args: argparse.Namespace) -> int:
         return fail("--clips must be at least 1 and --real at least 0")
     if not (args.corpus / "manifest.jsonl").is_file():
         return fail(f"{args.corpus / 'manifest.jsonl'} not found: build the corpus first (`sfxgen corpus build DIR`)")
+    prompts = []
+    for spec in args.prompt:
+        text, _, category = spec.rpartition("=")
+        if not text.strip() or not category.strip():
+            return fail(f"--prompt {spec!r}: write it as TEXT=CATEGORY, e.g. 'a door slams=door'")
+        prompts.append((text.strip(), category.strip()))
     config = ListeningConfig(clips=args.clips, real=args.real, starts=(None,) if args.no_noise else (None, 1.0))
+    if prompts:
+        import dataclasses
+
+        config = dataclasses.replace(config, prompts=tuple(prompts))
     try:
         key = make_test(args.bundle, args.corpus, args.out, config)
-    except (FileExistsError, BundleError) as exc:  # BundleError: not a bundle folder (the message says why)
+    except (FileExistsError, BundleError, ValueError) as exc:  # BundleError: not a bundle; ValueError: bad category
         return fail(str(exc))
     print(f"{len(key)} clips in {args.out}: open {args.out / 'index.html'} in a browser; "
           f"then `sfxgen listen score {args.out} answers*.json`")  # fmt: skip

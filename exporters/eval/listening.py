@@ -74,6 +74,10 @@ def make_test(bundle_dir: Path, corpus: Path, out_dir: Path, config: ListeningCo
     if (out_dir / "key.json").exists():
         raise FileExistsError(f"{out_dir} already holds a listening test; answers refer to it, so pick another --out")
     rows = read_manifest(corpus)
+    known = {r["category"] for r in rows}
+    unknown = [c for _, c in config.prompts if c not in known]
+    if unknown:
+        raise ValueError(f"category {unknown[0]!r} is not in {corpus}'s manifest; name one of its categories")
     bundle = load_bundle(bundle_dir)
     pipeline = Pipeline(bundle, choose_providers("auto"))
     trials: list[tuple[np.ndarray, int, dict[str, Any]]] = []  # (mono wave, its rate, what it is)

@@ -134,5 +134,25 @@ def test_listen_make_refuses_a_missing_corpus_or_no_clips(tmp_path: Path, capsys
     corpus = _corpus(tmp_path / "corpus")
     assert main(["listen", "make", str(tmp_path / "b"), "--corpus", str(corpus), "--clips", "0"]) == 2
     assert "--clips must be at least 1" in capsys.readouterr().err
-    assert main(["listen", "make", str(tmp_path / "b"), "--corpus", str(corpus), "--out", str(out)]) == 2
+    args = ["listen", "make", str(tmp_path / "b"), "--corpus", str(corpus), "--out", str(out)]
+    assert main([*args, "--prompt", "a low hum=lo"]) == 2
     assert str(tmp_path / "b") in capsys.readouterr().err and not out.exists()  # no bundle there
+    assert main([*args, "--prompt", "a low hum"]) == 2
+    assert "TEXT=CATEGORY" in capsys.readouterr().err
+    assert main([*args, "--prompt", "a low hum=lo", "--prompt", "a dog=dog_bark"]) == 2
+    assert "'dog_bark' is not in" in capsys.readouterr().err and not out.exists()
+
+
+def test_listen_make_takes_the_prompts_it_is_given(tmp_path: Path, capsys) -> None:
+    from sfxgen.cli import main
+
+    bundle, corpus = _seeded_bundle(tmp_path)
+    out = tmp_path / "test"
+    args = ["listen", "make", str(bundle), "--corpus", str(corpus), "--out", str(out), "--clips", "1", "--real", "1"]
+    assert main([*args, "--prompt", "deep rumble=lo", "--no-noise"]) == 0
+    key = json.loads((out / "key.json").read_text())
+    assert [(c["prompt"], c["kind"]) for c in sorted(key["clips"], key=lambda c: c["kind"])] == [
+        ("deep rumble", "generated"),
+        ("deep rumble", "real"),
+    ]
+    assert key["choices"][0] == "deep rumble" and "2 clips in" in capsys.readouterr().out
