@@ -451,14 +451,20 @@ def _showcase(
                 row["top1_from_noise"] = _top1(clf, classes, noise_feats, category, mel)
                 row.update(_source_distances(library, result.recipes, waves, mel))
                 # the recordings these clips start from, cut to the clip length: what the start alone scores
+                # (only when they are this corpus's training clips: a library may come from another corpus)
                 sources = [r.source_clip for r in result.recipes]
                 n = len(waves[0])
-                source_feats = [features(load_wave(recordings[i], mel.sample_rate)[:n], mel) for i in sources]
-                row["source_top1"] = _top1(clf, classes, source_feats, category, mel)
+                in_corpus = all(i in recordings for i in sources)
+                source_feats = (
+                    [features(load_wave(recordings[i], mel.sample_rate)[:n], mel) for i in sources] if in_corpus else []
+                )
+                row["source_top1"] = _top1(clf, classes, source_feats, category, mel) if in_corpus else None
                 if judges is not None:
                     cats = [category] * len(feats)
                     row["top1_held_out"], row["held_out_judgements"] = judges.top1(feats, cats, mel, sources)
-                    row["source_top1_held_out"], _ = judges.top1(source_feats, cats, mel, sources)
+                    row["source_top1_held_out"] = (
+                        judges.top1(source_feats, cats, mel, sources)[0] if in_corpus else None
+                    )
                     row["top1_from_noise_held_out"], _ = judges.top1(noise_feats, cats, mel)
             row["second_opinions"] = [
                 {

@@ -1,5 +1,6 @@
 """`sfxgen eval` end to end on a tiny synthetic corpus and a tiny random bundle (seconds, no downloads)."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -178,6 +179,15 @@ def test_library_seeded_bundle_is_scored_next_to_the_model_alone(tmp_path: Path)
     assert "library-seeded at strength 0.5" in table and "library-seeded at strength 0.3, w = 1.5" in table
     assert "judges that never heard the recording" in table and f"{show['top1_held_out']:.2f} of 4 / " in table
     assert f"| a low hum: {show['top1']:.2f} ({show['top1_from_noise']:.2f}) / - |" in table
+    # The same bundle against a corpus whose clips are not its library's recordings: those are not scored.
+    other = tmp_path / "other_corpus"
+    (other / "audio").mkdir(parents=True)
+    for r in rows:
+        (other / r["path"]).write_bytes((corpus / r["path"]).read_bytes())
+    (other / "manifest.jsonl").write_text("".join(json.dumps({**r, "id": "x" + r["id"]}) + "\n" for r in rows))
+    light = dataclasses.replace(config, second_opinions=(), strengths=(), held_out_judges=False)
+    (show,) = evaluate(tmp_path / "b", other, tmp_path / "out_other", light)["showcase"]
+    assert show["source_top1"] is None and 0 <= show["top1"] <= 1
 
 
 def test_eval_command_refuses_a_missing_second_opinion(tmp_path: Path, capsys) -> None:
