@@ -38,6 +38,7 @@ from sfxgen.finishing import FinishedAudio, finish
 from sfxgen.init_audio import check_init_audio, load_init_audio
 from sfxgen.library import fit_frames, shared_library
 from sfxgen.mel import denormalize, log_mel, normalize
+from sfxgen.pghi import PhaseInit
 from sfxgen.query import QueryEncoder, resolve_mode
 from sfxgen.recipe import Recipe
 from sfxgen.request import (
@@ -98,6 +99,7 @@ class Plan:
     strength: float = 1.0  # SDEdit strength (1: from pure noise)
     init_sha256: str | None = None  # the init audio's sha256 when the start is the user's sound
     library: bool = False  # start from the bundle library's recordings nearest to the prompt
+    phase_init: PhaseInit = PhaseInit.PGHI  # Griffin-Lim's start (sfxgen.vocoder)
 
 
 def frames_multiple(bundle: Bundle) -> int:
@@ -232,6 +234,12 @@ def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] 
         raise RequestError(
             "strength < 1 needs a start sound: give init audio, or a prompt with a bundle that ships a sound library"
         )
+    try:
+        phase_init = PhaseInit(r.phase_init)
+    except ValueError:
+        raise RequestError(
+            f"unknown phase_init {r.phase_init!r}; choose one of {[p.value for p in PhaseInit]}"
+        ) from None
     # file names
     out_dir = Path(r.out_dir)
     if r.file_stems is not None:
@@ -265,6 +273,7 @@ def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] 
         strength=float(strength),
         init_sha256=init_sha,
         library=use_library and strength < 1.0,
+        phase_init=phase_init,
     )
 
 
@@ -356,7 +365,7 @@ class Pipeline:
             clip_x0=b.defaults.clip_x0,
         )  # (N, M, T)
         # 6. vocoder: diffusion space -> natural-log mel -> waveform, cropped to the duration
-        wave = self.vocoder(denormalize(x0, b.mel), plan.num_samples)  # (N, S)
+        wave = self.vocoder(denormalize(x0, b.mel), plan.num_samples, plan.phase_init)  # (N, S)
         if not np.all(np.isfinite(wave)):
             raise RuntimeError("the model produced NaN/inf audio; try fewer steps, lower guidance or another sampler")
         report(0.93)
@@ -410,6 +419,7 @@ class Pipeline:
             init_path=str(Path(r.init_audio).resolve()) if plan.init_sha256 else None,
             source_clip=source.id if source else None,
             source_licence=source.licence if source else None,
+            phase_init=plan.phase_init.value,
         )
 
     def generate(

@@ -45,6 +45,7 @@ class Recipe:
     init_path: str | None = None  # where that file was at generation time (informative only)
     source_clip: str | None = None  # the bundle library recording this file was seeded from (None: none)
     source_licence: str | None = None  # that recording's licence (informative; the library is the reference)
+    phase_init: str = "random"  # Griffin-Lim's start: "pghi" (sfxgen.pghi), or "random" as in files written before it
     recipe_version: int = RECIPE_VERSION  # schema of this dataclass
 
     def __post_init__(self) -> None:
@@ -105,7 +106,9 @@ _OMIT_AT_DEFAULT: dict[str, Any] = {
     "init_path": None,
     "source_clip": None,
     "source_licence": None,
+    "phase_init": "random",
 }
+PHASE_INITS = ("pghi", "random")  # sfxgen.pghi.PhaseInit's values
 
 
 def _is_int(v: Any) -> bool:
@@ -137,5 +140,7 @@ def _check_types(r: Recipe) -> None:
         raise RecipeError(f"recipe: seed {r.seed} is not among batch_seeds {list(r.batch_seeds)}")
     if not 0.0 < r.strength <= 1.0:
         raise RecipeError(f"recipe.strength: expected a number in (0, 1], got {r.strength!r}")
+    if r.phase_init not in PHASE_INITS:
+        raise RecipeError(f"recipe.phase_init: expected one of {list(PHASE_INITS)}, got {r.phase_init!r}")
     if not isinstance(r.finish, dict):
         raise RecipeError(f"recipe.finish: expected an object, got {r.finish!r}")

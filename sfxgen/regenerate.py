@@ -16,6 +16,7 @@ import soundfile as sf
 
 from sfxgen.errors import RequestError
 from sfxgen.finishing import FinishSpec
+from sfxgen.pghi import PhaseInit
 from sfxgen.pipeline import GenerateResult, Pipeline, plan_request
 from sfxgen.recipe import Recipe
 from sfxgen.request import GenerateRequest, QueryMode
@@ -60,6 +61,7 @@ def request_from_recipe(recipe: Recipe, tags, out_dir: Path, stem: str, overwrit
         sampler=recipe.sampler,
         init_audio=Path(recipe.init_path) if recipe.init_sha256 and recipe.init_path else None,
         strength=recipe.strength,
+        phase_init=PhaseInit(recipe.phase_init),
         finish=FinishSpec.from_dict(recipe.finish),
         tags=tags,
         out_dir=out_dir,

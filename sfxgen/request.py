@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from sfxgen.finishing import FinishSpec
+from sfxgen.pghi import PhaseInit
 from sfxgen.wavfile import SoundTags
 
 MIN_DURATION = 0.25  # seconds
@@ -51,6 +52,7 @@ class GenerateRequest:
     init_audio: Path | None = None  # a sound to make variations of (SDEdit start point), any soundfile format
     strength: float | None = None  # (0, 1]: how much of it to redraw; None -> INIT_STRENGTH with init_audio,
     #                                else the bundle's library default (1: from pure noise)
+    phase_init: PhaseInit = PhaseInit.PGHI  # Griffin-Lim's start (sfxgen.pghi); RANDOM replays older files
     finish: FinishSpec = FinishSpec()  # post-processing and file format (sfxgen.finishing)
     tags: SoundTags = SoundTags()  # UCS / iXML fields (sfxgen.wavfile)
     out_dir: Path = Path("out")  # where the WAVs go (created if missing)

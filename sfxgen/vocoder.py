@@ -5,8 +5,9 @@ which we finish with :func:`sfxgen.mel.istft` (ONNX has no ISTFT op), or a linea
 ``magnitude`` (a mel-to-linear post-net, Tacotron-style), which we phase by Griffin-Lim: the
 default bundle's, trained through a torch twin of :func:`griffin_lim` (exporters/griffin_lim.py).
 Without a vocoder graph: mel pseudo-inverse to a linear magnitude, then the same fast
-Griffin-Lim (Perraudin et al. 2013, momentum 0.99) with a fixed-seed initial phase, so it is
-deterministic.
+Griffin-Lim (Perraudin et al. 2013, momentum 0.99). Griffin-Lim starts from the magnitude's
+PGHI phase (:mod:`sfxgen.pghi`; bins too quiet for it, and files written before it, from a
+fixed-seed random phase), so it is deterministic.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from sfxgen import mel as melmod
 from sfxgen.bundle import Bundle, GraphRole, VocoderOutput
 from sfxgen.configs import MelConfig
+from sfxgen.pghi import PhaseInit, pghi_phase
 from sfxgen.sessions import make_session
 
 log = logging.getLogger(__name__)
@@ -86,10 +88,25 @@ def initial_angles(shape: tuple[int, ...]) -> np.ndarray:
     return np.exp(2j * np.pi * rng.random(shape))
 
 
-def griffin_lim(magnitude: np.ndarray, config: MelConfig, length: int, n_iter: int = GL_ITERS) -> np.ndarray:
+def start_angles(magnitude: np.ndarray, config: MelConfig, phase_init: PhaseInit) -> np.ndarray:
+    """Griffin-Lim's start exp(i phi) (..., F, T): PGHI's phase, the fixed-seed random one where it has none."""
+    angles = initial_angles(magnitude.shape)
+    if PhaseInit(phase_init) is PhaseInit.RANDOM:
+        return angles
+    phase = pghi_phase(magnitude, config)  # NaN in bins under its tolerance
+    return np.where(np.isnan(phase), angles, np.exp(1j * np.nan_to_num(phase)))
+
+
+def griffin_lim(
+    magnitude: np.ndarray,
+    config: MelConfig,
+    length: int,
+    n_iter: int = GL_ITERS,
+    phase_init: PhaseInit = PhaseInit.PGHI,
+) -> np.ndarray:
     """Fast Griffin-Lim: linear magnitude (..., F, T) -> waveform (..., length), deterministic."""
     full = num_samples(magnitude.shape[-1], config)  # iterate on every frame, crop at the end
-    angles = initial_angles(magnitude.shape)
+    angles = start_angles(magnitude, config, phase_init)
     norm = _window_norm(magnitude.shape[-1], config)
     prev = np.zeros_like(angles)
     for _ in range(n_iter):
@@ -124,14 +141,17 @@ class Vocoder:
             return "neural magnitude + griffin_lim"
         return f"neural ({self.output.value})"  # type: ignore[union-attr]
 
-    def __call__(self, log_mel: np.ndarray, length: int) -> np.ndarray:
-        """log_mel (N, M, T) natural log -> waveform (N, length) float64 (cropped or zero-padded)."""
+    def __call__(self, log_mel: np.ndarray, length: int, phase_init: PhaseInit = PhaseInit.PGHI) -> np.ndarray:
+        """log_mel (N, M, T) natural log -> waveform (N, length) float64 (cropped or zero-padded).
+
+        ``phase_init``: where Griffin-Lim starts (ignored by vocoders that return a phase or a wave).
+        """
         if self.session is None:
-            return griffin_lim(mel_to_linear(log_mel, self.config), self.config, length)
+            return griffin_lim(mel_to_linear(log_mel, self.config), self.config, length, phase_init=phase_init)
         feeds = {"mel": np.ascontiguousarray(log_mel, dtype=np.float32)}
         if self.output is VocoderOutput.MAGNITUDE:
             (mag,) = self.session.run(["magnitude"], feeds)  # (N, F, T)
-            return griffin_lim(mag.astype(np.float64), self.config, length)
+            return griffin_lim(mag.astype(np.float64), self.config, length, phase_init=phase_init)
         if self.output is VocoderOutput.STFT:
             real, imag = self.session.run(["spec_real", "spec_imag"], feeds)  # (N, F, T) each
             spec = real.astype(np.float64) + 1j * imag.astype(np.float64)

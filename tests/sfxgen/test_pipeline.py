@@ -10,6 +10,7 @@ from sfxgen import samplers
 from sfxgen.bundle import GraphRole, load_bundle, sha256_file
 from sfxgen.errors import RequestError
 from sfxgen.finishing import BitDepth, FinishSpec
+from sfxgen.pghi import PhaseInit
 from sfxgen.pipeline import Pipeline, frames_for, plan_request
 from sfxgen.query import l2_normalize
 from sfxgen.regenerate import regenerate
@@ -94,6 +95,21 @@ def test_regenerate_replays_the_batch_bit_identically(pipe, tmp_path):
     again = pipe.generate(plan, keep=[recipe.batch_seeds.index(recipe.seed)])
     assert len(again.files) == 1
     np.testing.assert_array_equal(sf.read(again.files[0])[0], sf.read(res.files[2])[0])
+
+
+def test_phase_init_is_recorded_and_a_random_phase_file_regenerates_bit_identically(tmp_path):
+    """Files written before PGHI (recipes without phase_init) replay with Griffin-Lim's random start."""
+    bundle = load_bundle(make_tiny_bundle(tmp_path / "b", vocoder_output="magnitude"))  # phased by Griffin-Lim
+    pipe = Pipeline(bundle, [CPU], num_threads=1)
+    new = pipe.generate(_req(tmp_path / "pghi", variations=1))
+    old = pipe.generate(_req(tmp_path / "random", variations=1, phase_init=PhaseInit.RANDOM))
+    assert read_wav_metadata(new.files[0]).recipe.phase_init == "pghi"
+    assert read_wav_metadata(old.files[0]).recipe.phase_init == "random"
+    assert not np.array_equal(new.audio[0].samples, old.audio[0].samples)  # the same mel, phased otherwise
+    again = regenerate(pipe, old.files[0], tmp_path / "re")
+    assert again.identical
+    with pytest.raises(RequestError, match="phase_init"):
+        plan_request(_req(tmp_path, phase_init="zero"), pipe.bundle)
 
 
 def test_cfg_in_one_batched_call_matches_formula(pipe):

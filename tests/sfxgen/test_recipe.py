@@ -104,3 +104,12 @@ def test_start_fields_are_omitted_from_noise_so_older_recipes_read_the_same():
 def test_bad_start_fields_refused(field, value):
     with pytest.raises(RecipeError, match=field):
         make_recipe(**{field: value})
+
+
+def test_phase_init_recorded_and_older_recipes_read_as_random_phase():
+    data = json.loads(make_recipe().to_json())
+    assert "phase_init" not in data and Recipe.from_dict(data).phase_init == "random"  # files before PGHI
+    pghi = make_recipe(phase_init="pghi")
+    assert json.loads(pghi.to_json())["phase_init"] == "pghi" and Recipe.from_json(pghi.to_json()) == pghi
+    with pytest.raises(RecipeError, match=r"phase_init.*'pghi', 'random'"):
+        make_recipe(phase_init="zero")
