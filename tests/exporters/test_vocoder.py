@@ -96,9 +96,9 @@ def test_magnitude_postnet_learns_harmonics_griffin_lim_then_beats_the_pseudo_in
     mag = log_mel.stft(wave).abs() + 1e-5  # (1, 129, 64)
     torch.manual_seed(0)
     model = MagnitudePostNet(TINY_MAG)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     losses = []
-    for _ in range(150):
+    for _ in range(300):
         sc, log_l1 = spectral_losses(model(mel) + 1e-5, mag)
         opt.zero_grad()
         (sc + log_l1).backward()
@@ -114,4 +114,4 @@ def test_magnitude_postnet_learns_harmonics_griffin_lim_then_beats_the_pseudo_in
     with torch.no_grad():
         learned = griffin_lim(model(mel).double().numpy(), MEL, target.size)[0]
     pinv = griffin_lim(mel_to_linear(lm, MEL), MEL, target.size)[0]
-    assert error(learned) < 0.5 * error(pinv)  # measured 0.07 vs 0.32
+    assert error(learned) < 0.5 * error(pinv)  # measured 0.09-0.12 vs 0.30 (AVX2 or AVX-512, 1 or 2 threads)
