@@ -7,6 +7,8 @@ ratios are what to compare):
   * warm engine start (session creation) inside this process;
   * time per denoiser step: one CFG call (batch 2N) at N x duration;
   * real-time factor: N variations x duration seconds on a warm engine (median of repeats);
+  * the vocoder on one generated batch, Griffin-Lim from a PGHI start vs from a random start
+    (its cost next to the whole generate);
   * few-step sampler vs the papers' 1000-step DDPM at matched quality. Quality is compared
     on the generated log-mels (before the vocoder) over ``quality_seeds`` seeds: the Fréchet
     distance between the Gaussians fitted to their mel frames (FD, like FAD but on mel
@@ -39,6 +41,7 @@ import numpy as np
 from sfxgen import samplers
 from sfxgen.engine import Engine
 from sfxgen.mel import denormalize
+from sfxgen.pghi import PhaseInit
 from sfxgen.pipeline import plan_request
 from sfxgen.request import GenerateRequest
 
@@ -82,6 +85,7 @@ def _cold_start(bundle: Path, threads: int, out_dir: Path) -> dict[str, float]:
 import time, json, sys
 from pathlib import Path
 from sfxgen.engine import Engine
+from sfxgen.pghi import PhaseInit
 from sfxgen.request import GenerateRequest
 t_import = time.perf_counter()
 eng = Engine({str(bundle)!r}, num_threads={threads})
@@ -136,6 +140,18 @@ def _log_mels(engine: Engine, prompt: str, seeds: list[int], duration: float, sa
         plan.sampler, pipe.denoiser_fn(cond, plan.guidance), x_T, pipe.schedule, ts, engine.bundle.prediction, rngs
     )
     return denormalize(x0, engine.bundle.mel)
+
+
+def _vocoder_phase(engine: Engine, config: BenchConfig) -> dict[str, Any]:
+    """Vocoder time on one generated batch: Griffin-Lim from PGHI (the default) vs from a random phase."""
+    pipe = engine.pipeline
+    assert pipe is not None
+    b = engine.bundle
+    seeds = list(range(config.variations))
+    log_mel = _log_mels(engine, config.prompt, seeds, config.duration, b.defaults.sampler, b.defaults.steps)
+    length = round(config.duration * b.mel.sample_rate)
+    times = {p.value: _median_time(lambda p=p: pipe.vocoder(log_mel, length, p), config.repeats) for p in PhaseInit}
+    return {"batch": f"{config.variations} x {config.duration:g} s", "kind": pipe.vocoder.kind, "time_s": times}
 
 
 def _frames(log_mel: np.ndarray) -> np.ndarray:
@@ -226,6 +242,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             results["denoiser_step_shape"] = (
                 f"({2 * n if plan.guidance != 1.0 else n}, {b.mel.n_mels}, {plan.num_frames})"
             )
+            results["vocoder"] = _vocoder_phase(engine, config)
             results["quality"] = _quality(engine, config)
         finally:
             engine.close()
@@ -346,6 +363,14 @@ def format_table(r: dict[str, Any]) -> str:
     rows.append(
         (f"generate {t['batch']} ({t['sampler']} {t['steps']} steps)", f"{t['wall_s']:.3f} s  (RTF {t['rtf']:.4f})")
     )
+    if "vocoder" in r:
+        v = r["vocoder"]["time_s"]
+        rows.append(
+            (
+                f"vocoder {r['vocoder']['batch']}: PGHI start / random start",
+                f"{v['pghi']:.3f} s / {v['random']:.3f} s ({v['pghi'] / v['random']:.2f}x)",
+            )
+        )
     q = r["quality"]
     rows.append((f"quality: FD {q['fast']} vs {q['reference']}", f"{q['fd_fast_vs_ddpm']:.4f}"))
     rows.append(("quality: FD floor (DDPM vs DDPM, other seeds)", f"{q['fd_ddpm_vs_ddpm_floor']:.4f}"))

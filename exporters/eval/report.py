@@ -103,15 +103,17 @@ def format_table(results: dict[str, Any]) -> str:
         "multi-res spectral convergence | classifier top-1 | FD to real |",
         "|---|---|---|---|---|",
     ]
-    lines.append(
-        f"| Griffin-Lim on the mel pseudo-inverse (32 it.) | {v['gl_logmel_l1']:.3f} | {v['gl_sc']:.3f} "
-        f"| {v['gl_top1']:.3f} | {v['gl_fd']:.2f} |"
-    )
-    if "neural_logmel_l1" in v:
-        lines.append(
-            f"| {v['neural']} | {v['neural_logmel_l1']:.3f} | {v['neural_sc']:.3f} | {v['neural_top1']:.3f} "
-            f"| {v['neural_fd']:.2f} |"
-        )
+    rows = [
+        ("gl", "Griffin-Lim on the mel pseudo-inverse (32 it., random start)"),
+        ("gl_pghi", "the same Griffin-Lim from a PGHI start"),  # results of older evals lack this row
+        ("neural", str(v["neural"])),
+    ]
+    for key, label in rows:
+        if f"{key}_logmel_l1" in v:
+            lines.append(
+                f"| {label} | {v[f'{key}_logmel_l1']:.3f} | {v[f'{key}_sc']:.3f} | {v[f'{key}_top1']:.3f} "
+                f"| {v[f'{key}_fd']:.2f} |"
+            )
     shows = results.get("showcase", [])
     if shows:
         lines += [

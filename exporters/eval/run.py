@@ -542,24 +542,28 @@ def _vocoder_scores(
 ) -> dict[str, float | str]:
     """Resynthesise held-out clips from their mels: signal errors, and classifier top-1 / FD as a perceptual proxy."""
     from sfxgen.mel import log_mel
+    from sfxgen.pghi import PhaseInit
     from sfxgen.sessions import choose_providers
     from sfxgen.vocoder import Vocoder, griffin_lim, mel_to_linear
 
     mel = bundle.mel
     neural = Vocoder(bundle, choose_providers("cpu"), num_threads=threads) if bundle.vocoder_output else None
-    scores: dict[str, list[float]] = {"gl_logmel_l1": [], "gl_sc": [], "neural_logmel_l1": [], "neural_sc": []}
-    resynth: dict[str, list[np.ndarray]] = {"gl": [], "neural": []}
+    # "gl": the classic baseline (random start); "gl_pghi": the runtime's Griffin-Lim without a vocoder graph
+    resynth: dict[str, list[np.ndarray]] = {"gl": [], "gl_pghi": [], "neural": []}
+    scores: dict[str, list[float]] = {f"{k}_{m}": [] for k in resynth for m in ("logmel_l1", "sc")}
     for wave in waves:
         lm = log_mel(wave, mel)[None]  # (1, M, T)
-        gl = griffin_lim(mel_to_linear(lm, mel), mel, len(wave))[0]
-        scores["gl_logmel_l1"].append(log_mel_l1(wave, gl, mel))
-        scores["gl_sc"].append(multires_spectral_convergence(wave, gl, mel.sample_rate))
-        resynth["gl"].append(features(gl, mel))
+        pinv = mel_to_linear(lm, mel)
+        waves_hat = {
+            "gl": griffin_lim(pinv, mel, len(wave), phase_init=PhaseInit.RANDOM)[0],
+            "gl_pghi": griffin_lim(pinv, mel, len(wave), phase_init=PhaseInit.PGHI)[0],
+        }
         if neural is not None:
-            nv = neural(lm, len(wave))[0]
-            resynth["neural"].append(features(nv, mel))
-            scores["neural_logmel_l1"].append(log_mel_l1(wave, nv, mel))
-            scores["neural_sc"].append(multires_spectral_convergence(wave, nv, mel.sample_rate))
+            waves_hat["neural"] = neural(lm, len(wave))[0]
+        for name, hat in waves_hat.items():
+            scores[f"{name}_logmel_l1"].append(log_mel_l1(wave, hat, mel))
+            scores[f"{name}_sc"].append(multires_spectral_convergence(wave, hat, mel.sample_rate))
+            resynth[name].append(features(hat, mel))
     out: dict[str, float | str] = {k: float(np.mean(v)) for k, v in scores.items() if v}
     for name, mels in resynth.items():
         if mels:

@@ -31,6 +31,7 @@ def test_bench_runs_and_prints_a_table(tiny_bundle):
     assert q["reference"] == "ddpm 40 steps" and q["fd_fast_vs_ddpm"] >= 0 and q["speedup"] > 1
     table = format_table(r)
     assert "denoiser step" in table and "target: 2 x 0.5 s warm" in table
+    assert set(r["vocoder"]["time_s"]) == {"pghi", "random"} and "vocoder 2 x 0.5 s: PGHI start" in table
     assert [s["steps"] for s in q["sweep"]] == sorted({10, 50, r["rtf"]["steps"]})
     tp, cores = r["throughput"], os.cpu_count() or 1
     assert (tp["one_worker"]["workers"], tp["one_worker"]["threads"]) == (1, cores)
