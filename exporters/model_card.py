@@ -34,11 +34,12 @@ LIMITATIONS = (
 NO_VOCODER = (
     "No neural vocoder: neither the CPU-trained Vocos-style vocoder (no adversarial losses), a magnitude "
     "post-net, nor a Vocos GAN given ten minutes of one GPU beat Griffin-Lim on held-out audio, so waveforms "
-    "come from Griffin-Lim (32 iterations), with its phasey, smeared transients."
+    "come from Griffin-Lim (32 iterations from a PGHI phase), with its phasey, smeared transients."
 )
 MAGNITUDE_VOCODER = (
     "The vocoder is a neural mel-to-magnitude post-net trained through the runtime's Griffin-Lim: the phase "
-    "is still Griffin-Lim's (32 iterations), so transients stay somewhat phasey and smeared; it is not a "
+    "is still Griffin-Lim's (32 iterations, started from a PGHI phase at run time, from a random one in "
+    "training), so transients stay somewhat phasey and smeared; it is not a "
     "waveform GAN vocoder (a Vocos GAN given ten minutes of one GPU lost to Griffin-Lim by far)."
 )
 
