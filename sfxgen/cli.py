@@ -53,7 +53,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             p = sub.add_parser(name, help=f"(not available: {error})")
             p.set_defaults(_unavailable=f"`sfxgen {name}` is not available in this install: {error}")
             continue
-        p = sub.add_parser(name, help=getattr(module, "HELP", ""), description=getattr(module, "HELP", ""))
+        p = sub.add_parser(
+            name,
+            help=getattr(module, "HELP", ""),
+            description=getattr(module, "HELP", ""),
+            epilog=getattr(module, "EPILOG", None),
+        )
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser

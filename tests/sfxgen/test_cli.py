@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,3 +154,36 @@ def test_generate_variations_of_a_sound_with_init_and_strength(tiny_bundle, tmp_
         capsys, "generate", "door", "--strength", "0.4", "--out", str(tmp_path / "x"), "--bundle", str(tiny_bundle)
     )
     assert code == 2 and "needs a start sound" in err and not (tmp_path / "x").exists()
+
+
+def _data_offset(raw: bytes) -> int:
+    """Byte offset of a RIFF/WAVE file's sample data (walks the chunks: b"data" may occur inside iXML too)."""
+    pos = 12
+    while pos + 8 <= len(raw):
+        size = int.from_bytes(raw[pos + 4 : pos + 8], "little")
+        if raw[pos : pos + 4] == b"data":
+            return pos + 8
+        pos += 8 + size + (size & 1)
+    raise AssertionError("no data chunk")
+
+
+@pytest.mark.parametrize(
+    ("byte", "flip", "verdict", "code"),
+    [(0, 0x01, "rounding", 0), (2, 0x40, "different", 1)],  # one 24-bit sample's LSB (-138 dBFS) / high bits
+)
+def test_regenerate_tells_rounding_from_another_sound(tiny_bundle, tmp_path, capsys, byte, flip, verdict, code):
+    """Another CPU's float kernels move samples by rounding (-85 dBFS measured): not a different sound."""
+    rc, out, _ = _main(
+        capsys, "generate", "rain", "-n", "1", "--duration", "0.5", "--out", str(tmp_path), "--bundle",
+        str(tiny_bundle), "--json",
+    )  # fmt: skip
+    assert rc == 0
+    path = Path(json.loads(out)["files"][0])
+    raw = bytearray(path.read_bytes())
+    raw[_data_offset(raw) + 3 * 1000 + byte] ^= flip  # sample 1000 of a 24-bit mono file
+    path.write_bytes(raw)
+    rc, out, _ = _main(capsys, "regenerate", str(path), "--bundle", str(tiny_bundle), "--json")
+    regen = json.loads(out)
+    assert (rc, regen["verdict"], regen["identical"]) == (code, verdict, False) and regen["max_abs_diff"] > 0
+    rc, out, _ = _main(capsys, "regenerate", str(path), "--bundle", str(tiny_bundle), "--overwrite")
+    assert ("equal within rounding" in out) == (verdict == "rounding") and ("DIFFERENT" in out) == (code == 1)
