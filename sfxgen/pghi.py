@@ -59,15 +59,23 @@ def pghi_phase(magnitude: np.ndarray, config: MelConfig, tol_db: float = TOL_DB)
     step_t = (2 * np.pi * a / M) * bins + (a * M / lam) * d_m  # phase advance per hop   (F, T)
     step_f = -(lam / (a * M)) * d_n  # phase advance per bin   (F, T)
 
-    # The heap walk runs on flat Python lists: element access on numpy arrays costs ~10x more.
-    # The heap holds loudness ranks (ints compare faster than tuples), rank r being bin by_rank[r].
-    by_rank = np.argsort(-log_s.ravel(), kind="stable")  # (F*T,) loudest first
+    # The heap walk runs on flat Python lists (element access on numpy arrays costs ~10x more) over the
+    # grid padded by one bin all round, so a neighbour needs no bounds check: padding is never pending.
+    W = T + 2
+    pad = np.full((F + 2, W), -np.inf)
+    pad[1:-1, 1:-1] = log_s
+    flat = pad.ravel()
+    by_rank = np.argsort(-flat, kind="stable")  # ((F+2)*W,) loudest first; the heap holds ranks (ints)
     rank = np.empty_like(by_rank)
     rank[by_rank] = np.arange(by_rank.size)
-    todo = (log_s >= floor).ravel()
+    half_t = np.zeros((F + 2, W))  # phase change from bin i to i + 1 (the next frame)
+    half_t[1:-1, 1:-2] = 0.5 * (step_t[:, :-1] + step_t[:, 1:])
+    half_f = np.zeros((F + 2, W))  # phase change from bin i to i + W (the next frequency bin)
+    half_f[1:-2, 1:-1] = 0.5 * (step_f[:-1] + step_f[1:])
     key, order = rank.tolist(), by_rank.tolist()
-    st, sf = step_t.ravel().tolist(), step_f.ravel().tolist()
-    phase = [math.nan] * (F * T)
+    ht, hf = half_t.ravel().tolist(), half_f.ravel().tolist()
+    phase = [math.nan] * flat.size
+    todo = flat >= floor
     pending = bytearray(todo.astype(np.uint8).tobytes())  # 1: above the floor and not yet phased
     heap: list[int] = []
     push, pop = heapq.heappush, heapq.heappop
@@ -77,26 +85,24 @@ def pghi_phase(magnitude: np.ndarray, config: MelConfig, tol_db: float = TOL_DB)
         pending[seed] = 0
         phase[seed] = 0.0
         heap.append(key[seed])
-        while heap:
+        while heap:  # this loop is the cost of the whole function, hence unrolled over the neighbours
             i = order[pop(heap)]
-            f, t = divmod(i, T)
             p = phase[i]
-            # unrolled over the four neighbours: this loop is the cost of the whole function
-            if t + 1 < T and pending[i + 1]:
+            if pending[i + 1]:
                 pending[i + 1] = 0
-                phase[i + 1] = p + 0.5 * (st[i] + st[i + 1])
+                phase[i + 1] = p + ht[i]
                 push(heap, key[i + 1])
-            if t > 0 and pending[i - 1]:
+            if pending[i - 1]:
                 pending[i - 1] = 0
-                phase[i - 1] = p - 0.5 * (st[i] + st[i - 1])
+                phase[i - 1] = p - ht[i - 1]
                 push(heap, key[i - 1])
-            if f + 1 < F and pending[i + T]:
-                pending[i + T] = 0
-                phase[i + T] = p + 0.5 * (sf[i] + sf[i + T])
-                push(heap, key[i + T])
-            if f > 0 and pending[i - T]:
-                pending[i - T] = 0
-                phase[i - T] = p - 0.5 * (sf[i] + sf[i - T])
-                push(heap, key[i - T])
-    out = np.array(phase).reshape(F, T)
+            if pending[i + W]:
+                pending[i + W] = 0
+                phase[i + W] = p + hf[i]
+                push(heap, key[i + W])
+            if pending[i - W]:
+                pending[i - W] = 0
+                phase[i - W] = p - hf[i - W]
+                push(heap, key[i - W])
+    out = np.array(phase).reshape(F + 2, W)[1:-1, 1:-1]
     return out + np.pi * bins  # window centre -> frame start: a factor exp(i pi m) = (-1)^m
