@@ -39,7 +39,7 @@ def test_pghi_phase_alone_rebuilds_the_sound_that_random_phase_does_not() -> Non
     sc_pghi = _convergence(vocoder.fast_istft(mag * start, MEL, wave.size), mag)
     random = vocoder.initial_angles(mag.shape)
     sc_random = _convergence(vocoder.fast_istft(mag * random, MEL, wave.size), mag)
-    assert sc_pghi < 0.15 < 0.5 < sc_random  # measured 0.08 vs 0.66
+    assert sc_pghi < 0.15 < 0.5 < sc_random  # measured 0.07 vs 0.66
 
 
 def test_griffin_lim_from_pghi_beats_griffin_lim_from_random_phase() -> None:
@@ -47,7 +47,7 @@ def test_griffin_lim_from_pghi_beats_griffin_lim_from_random_phase() -> None:
     mag = np.abs(melmod.stft(wave, MEL))
     from_pghi = vocoder.griffin_lim(mag, MEL, wave.size, phase_init=PhaseInit.PGHI)
     from_random = vocoder.griffin_lim(mag, MEL, wave.size, phase_init=PhaseInit.RANDOM)
-    assert _convergence(from_pghi, mag) < 0.6 * _convergence(from_random, mag)  # measured 0.05 vs 0.10
+    assert _convergence(from_pghi, mag) < 0.6 * _convergence(from_random, mag)  # measured 0.057 vs 0.099
     again = vocoder.griffin_lim(mag, MEL, wave.size, phase_init=PhaseInit.PGHI)
     np.testing.assert_array_equal(from_pghi, again)  # deterministic
 
