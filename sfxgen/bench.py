@@ -85,7 +85,6 @@ def _cold_start(bundle: Path, threads: int, out_dir: Path) -> dict[str, float]:
 import time, json, sys
 from pathlib import Path
 from sfxgen.engine import Engine
-from sfxgen.pghi import PhaseInit
 from sfxgen.request import GenerateRequest
 t_import = time.perf_counter()
 eng = Engine({str(bundle)!r}, num_threads={threads})
