@@ -1,16 +1,19 @@
-"""Recover a training checkpoint from a bundle's denoiser graph, to fine-tune or continue a shipped model.
+"""Recover a training checkpoint from a bundle's graphs, to fine-tune or continue a shipped model.
 
-A bundle holds ONNX graphs, not torch weights. The denoiser graph records the ``{"type", "config"}``
-spec of the module it was exported from, so the module is rebuilt, given distinct random weights and
-exported again with the bundle exporter: the same code gives the same graph, so each parameter is found
-in that export by value (the exporter may rename or reshape it, e.g. GroupNorm's affine) and its value is
-then read where the same node (named by module scope) reads it in the bundle's graph; initializer names
-are not compared, as the exporter numbers constants and merges equal ones. The recovered module must reproduce the
-bundle graph's output on random inputs, or nothing is written.
+A bundle holds ONNX graphs, not torch weights. The denoiser graph, and a neural vocoder's, record the
+``{"type", "config"}`` spec of the module each was exported from, so the module is rebuilt, given
+distinct random weights and exported again with the bundle exporter: the same code gives the same
+graph, so each parameter is found in that export by value (the exporter may rename or reshape it,
+e.g. GroupNorm's affine, or transpose it, a Linear's weight) and its value is then read where the
+same node (named by module scope) reads it in the bundle's graph; initializer names are not
+compared, as the exporter numbers constants and merges equal ones. Each recovered module must
+reproduce its graph's output on random inputs, or nothing is written.
 
     python -m exporters.import_bundle models/default OUT.pt
 
-Use OUT.pt as ``[loop] init_from`` of a training config (fresh optimiser, the bundle's weights).
+Use OUT.pt as ``[loop] init_from`` of a training config (fresh optimiser, the bundle's weights): the
+denoiser recipes read its ``denoiser``, the vocoder recipes its ``vocoder`` (``sfxgen train --init-from
+BUNDLE`` does both steps).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from onnx import numpy_helper
 
 from exporters.checkpoint import Checkpoint, CheckpointError, make_checkpoint, save_checkpoint
 from exporters.configs import DiffusionConfig, build
-from exporters.export import export_denoiser
+from exporters.export import export_denoiser, export_vocoder
 from sfxgen.bundle import Bundle, GraphRole, load_bundle
 
 log = logging.getLogger(__name__)
@@ -52,29 +55,42 @@ def _inputs_by_reader(path: Path) -> tuple[dict[str, np.ndarray], dict[tuple[str
     return values, {key: x for key, x in reads.items() if x in values}
 
 
-def _locate(model: torch.nn.Module, exported: dict[str, np.ndarray]) -> dict[str, str]:
-    """Parameter / buffer name -> the one initializer in ``exported`` holding its values (unmatched: left out)."""
-    where: dict[str, str] = {}
+def _locate(model: torch.nn.Module, exported: dict[str, np.ndarray]) -> dict[str, tuple[str, bool]]:
+    """Parameter / buffer name -> (the one initializer in ``exported`` holding its values, whether transposed).
+
+    The exporter stores a Linear's (out, in) weight as MatMul's (in, out): a matrix is also looked for
+    transposed. Unmatched names are left out.
+    """
+    where: dict[str, tuple[str, bool]] = {}
     by_size: dict[int, list[str]] = {}
     for name, value in exported.items():
         by_size.setdefault(value.size, []).append(name)
     for name, tensor in model.state_dict().items():
-        flat = tensor.detach().numpy().ravel()
-        hits = [i for i in by_size.get(flat.size, []) if np.array_equal(exported[i].ravel(), flat)]
+        value = tensor.detach().numpy()
+        forms = [(value.ravel(), False)] + ([(value.T.ravel(), True)] if value.ndim == 2 else [])
+        hits = [
+            (i, t) for flat, t in forms for i in by_size.get(flat.size, []) if np.array_equal(exported[i].ravel(), flat)
+        ]
         if len(hits) == 1:
             where[name] = hits[0]
     return where
 
 
-def recover_denoiser(bundle: Bundle, atol: float = 1e-4) -> torch.nn.Module:
-    """The torch denoiser whose export is the bundle's denoiser graph (eval mode).
+_EXPORTERS = {GraphRole.DENOISER: export_denoiser, GraphRole.VOCODER: export_vocoder}
+RECOVERABLE = tuple(r.value for r in _EXPORTERS)  # checkpoint roles a bundle's graphs can be recovered into
+
+
+def recover_module(bundle: Bundle, role: GraphRole = GraphRole.DENOISER, atol: float = 1e-4) -> torch.nn.Module:
+    """The torch module whose export is the bundle's ``role`` graph (eval mode).
 
     Raises:
-        CheckpointError: the graph was not exported from a registered module by this exporter, a
-            parameter could not be found, or the recovered module does not reproduce the graph.
+        CheckpointError: the bundle has no such graph, it was not exported from a registered module by
+            this exporter, a parameter could not be found, or the recovered module does not reproduce it.
     """
-    graph_path = bundle.path(GraphRole.DENOISER)
-    graph_config = bundle.graphs[GraphRole.DENOISER].config
+    if role not in bundle.graphs:
+        raise CheckpointError(f"{bundle.root}: the bundle has no {role.value} graph")
+    graph_path = bundle.path(role)
+    graph_config = bundle.graphs[role].config
     spec = {k: graph_config[k] for k in ("type", "config") if k in graph_config}
     if set(spec) != {"type", "config"}:
         raise CheckpointError(f"{graph_path}: the graph does not record the torch module it was exported from")
@@ -84,19 +100,19 @@ def recover_denoiser(bundle: Bundle, atol: float = 1e-4) -> torch.nn.Module:
         for param in model.parameters():  # buffers keep the values their config gives them
             param.copy_(torch.rand(param.shape, generator=gen) + 0.5)
     with tempfile.TemporaryDirectory() as tmp:
-        export_denoiser(model, Path(tmp) / "denoiser.onnx")
-        exported, exported_inputs = _inputs_by_reader(Path(tmp) / "denoiser.onnx")
+        _EXPORTERS[role](model, Path(tmp) / "graph.onnx")
+        exported, exported_inputs = _inputs_by_reader(Path(tmp) / "graph.onnx")
     readers: dict[str, tuple[str, int]] = {}  # initializer -> the first (node, input index) reading it
     for key, init in exported_inputs.items():
         readers.setdefault(init, key)
     shipped, shipped_inputs = _inputs_by_reader(graph_path)
-    where = {  # parameter -> initializer name in the shipped graph
-        name: shipped_inputs[readers[init]]
-        for name, init in _locate(model, exported).items()
+    where = {  # parameter -> (initializer name in the shipped graph, transposed)
+        name: (shipped_inputs[readers[init]], transposed)
+        for name, (init, transposed) in _locate(model, exported).items()
         if readers.get(init) in shipped_inputs
     }
     state = model.state_dict()
-    where = {name: init for name, init in where.items() if shipped[init].size == state[name].numel()}
+    where = {name: at for name, at in where.items() if shipped[at[0]].size == state[name].numel()}
     params = {name for name, _ in model.named_parameters()}
     missing = sorted(n for n in params if n not in where)
     if missing:
@@ -105,40 +121,61 @@ def recover_denoiser(bundle: Bundle, atol: float = 1e-4) -> torch.nn.Module:
             "was it exported by another version of the exporter?"
         )
     with torch.no_grad():
-        for name, init in where.items():
-            state[name].copy_(torch.from_numpy(shipped[init].astype(np.float32).reshape(state[name].shape)))
-    _check_reproduces(model, graph_path, bundle, atol)
+        for name, (init, transposed) in where.items():
+            value = shipped[init].astype(np.float32)
+            value = value.reshape(state[name].shape[::-1]).T if transposed else value.reshape(state[name].shape)
+            state[name].copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    _check_reproduces(model, graph_path, _check_feeds(model, role, bundle), atol)
     return model
 
 
-def _check_reproduces(model: torch.nn.Module, graph_path: Path, bundle: Bundle, atol: float) -> None:
+def recover_denoiser(bundle: Bundle, atol: float = 1e-4) -> torch.nn.Module:
+    """The torch denoiser whose export is the bundle's denoiser graph (eval mode); see :func:`recover_module`."""
+    return recover_module(bundle, GraphRole.DENOISER, atol)
+
+
+def _check_feeds(model: torch.nn.Module, role: GraphRole, bundle: Bundle) -> dict[str, np.ndarray]:
+    """Random inputs the recovered module and the graph must agree on."""
     cfg = model.config
     rng = np.random.default_rng(0)
+    if role is GraphRole.VOCODER:  # a natural-log mel around the corpus's level
+        return {"mel": (rng.standard_normal((2, cfg.n_mels, 24)) * 2.0 - 5.0).astype(np.float32)}
     frames = 8 * cfg.frames_multiple
-    feeds = {
+    return {
         "x_t": rng.standard_normal((2, cfg.n_mels, frames)).astype(np.float32),
         "t": np.array([100, bundle.schedule.num_train_steps - 1], np.int64),
         "cond": rng.standard_normal((2, cfg.cond_dim)).astype(np.float32) / cfg.cond_dim**0.5,
         "cond_mask": np.array([1.0, 0.0], np.float32),
     }
-    want = ort.InferenceSession(str(graph_path), providers=["CPUExecutionProvider"]).run(["out"], feeds)[0]
+
+
+def _check_reproduces(model: torch.nn.Module, graph_path: Path, feeds: dict[str, np.ndarray], atol: float) -> None:
+    """Every output of the module within atol of the graph's, relative to that output's peak."""
+    session = ort.InferenceSession(str(graph_path), providers=["CPUExecutionProvider"])
+    want = session.run(None, feeds)
     with torch.inference_mode():
-        got = model(*(torch.from_numpy(v) for v in feeds.values())).numpy()
-    err = float(np.abs(got - want).max())
+        got = model(*(torch.from_numpy(v) for v in feeds.values()))
+    got = [got] if isinstance(got, torch.Tensor) else list(got)
+    err = max(
+        float(np.abs(g.numpy() - w).max() / max(1.0, float(np.abs(w).max()))) for g, w in zip(got, want, strict=True)
+    )
     if not err <= atol:
         raise CheckpointError(f"{graph_path}: recovered weights differ from the graph (max |diff| {err:.3g})")
-    log.info("recovered denoiser reproduces %s (max |diff| %.2g)", graph_path.name, err)
+    log.info("recovered %s reproduces its graph (max |diff| %.2g)", graph_path.name, err)
 
 
 def checkpoint_from_bundle(bundle_dir: str | Path) -> Checkpoint:
-    """A checkpoint (step 0, no optimiser state) holding the bundle's denoiser as raw and EMA weights."""
+    """A checkpoint (step 0, no optimiser state) holding the bundle's denoiser, and its vocoder when that is
+    a neural graph, each as raw and EMA weights."""
     bundle = load_bundle(bundle_dir)
-    model = recover_denoiser(bundle)
+    models = {GraphRole.DENOISER.value: recover_denoiser(bundle)}
+    if GraphRole.VOCODER in bundle.graphs:
+        models[GraphRole.VOCODER.value] = recover_module(bundle, GraphRole.VOCODER)
     return make_checkpoint(
-        {"denoiser": model},
+        models,
         mel=bundle.mel,
         diffusion=DiffusionConfig(schedule=bundle.schedule, prediction=bundle.prediction),
-        ema={"denoiser": model},
+        ema=dict(models),
         meta={"recovered_from": {"bundle_id": bundle.bundle_id, "path": str(bundle_dir)}},
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from exporters.configs import parse_spec
 from sfxgen.configs import ConfigError, MelConfig, ScheduleConfig, from_dict, to_dict
+from sfxgen.pghi import PhaseInit
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
@@ -106,6 +107,7 @@ class DenoiserTaskConfig:
 
 
 MAGNITUDE_TARGETS = ("stft", "griffin_lim")
+GL_PHASE_INITS = tuple(p.value for p in PhaseInit)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,12 +132,15 @@ class VocoderTaskConfig:
     magnitude_target: str = "stft"
     gl_iters: int = 32  # Griffin-Lim iterations run in training (the runtime runs sfxgen.vocoder.GL_ITERS)
     gl_grad_iters: int = 0  # of those, the last ones that carry gradient (0: the final synthesis only; see griffin_lim)
+    gl_phase_init: str = "random"  # where they start: "random" (fresh each step) or "pghi" (the runtime's default)
 
     def __post_init__(self) -> None:
         if self.magnitude_target not in MAGNITUDE_TARGETS:
             raise ValueError(
                 f"vocoder.magnitude_target must be one of {MAGNITUDE_TARGETS}, not {self.magnitude_target!r}"
             )
+        if self.gl_phase_init not in GL_PHASE_INITS:
+            raise ValueError(f"vocoder.gl_phase_init must be one of {GL_PHASE_INITS}, not {self.gl_phase_init!r}")
         if self.gl_iters < 1 or not 0 <= self.gl_grad_iters <= self.gl_iters:
             raise ValueError("vocoder.gl_iters must be >= 1 and 0 <= vocoder.gl_grad_iters <= gl_iters")
         for name in ("mpd", "mrd"):  # unknown keys and bad values fail when the recipe is read

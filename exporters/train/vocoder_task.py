@@ -40,6 +40,7 @@ from exporters.models.discriminators import Discriminators
 from exporters.train.augment import wave_segment
 from exporters.train.cache import CachedClip
 from exporters.train.config import OptimConfig, TrainConfig
+from sfxgen.pghi import PhaseInit, pghi_phase
 
 
 class VocoderTask:
@@ -139,10 +140,11 @@ class VocoderTask:
         """The post-net's loss, by ``vocoder.magnitude_target``.
 
         "stft": spectral convergence + log-magnitude L1 of the predicted vs the true linear STFT magnitude.
-        "griffin_lim": the predicted magnitude is phased by the runtime's fast Griffin-Lim (random initial
-        phase; gradient through its last ``gl_grad_iters`` iterations and the synthesis) and the wave scored
-        as the eval does: mel_weight * log-mel L1 + stft_weight * multi-resolution spectral convergence,
-        both against the true segment.
+        "griffin_lim": the predicted magnitude is phased by the runtime's fast Griffin-Lim (started from a
+        fresh random phase, or with ``gl_phase_init = "pghi"`` from the runtime's PGHI phase of the predicted
+        magnitude, random where PGHI gives none; gradient through its last ``gl_grad_iters`` iterations and
+        the synthesis) and the wave scored as the eval does: mel_weight * log-mel L1 + stft_weight *
+        multi-resolution spectral convergence, both against the true segment.
         """
         wave = batch["wave"]  # (B, S)
         self.log_mel.to(wave.device)
@@ -152,6 +154,10 @@ class VocoderTask:
         v = self.config.vocoder
         if v.magnitude_target == "griffin_lim":
             phase = torch.rand(mag_hat.shape, generator=generator, device=generator.device) * (2 * torch.pi)
+            if v.gl_phase_init == PhaseInit.PGHI.value:  # no gradient through the start (nor the early iterations)
+                est = pghi_phase(mag_hat.detach().double().cpu().numpy(), self.config.mel)  # (B, F, T), NaN: none
+                est = torch.from_numpy(est).to(phase)
+                phase = torch.where(torch.isnan(est), phase, est)
             angles = torch.polar(torch.ones_like(phase), phase).to(wave.device)  # (B, F, T) initial phase
             wave_hat = griffin_lim_torch(mag_hat, self.log_mel, angles, v.gl_iters, grad_iters=v.gl_grad_iters)
             n = min(wave_hat.shape[-1], wave.shape[-1])  # = S: segments are whole hops

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from exporters.checkpoint import CheckpointError, build_component, load_checkpoint, make_checkpoint, save_checkpoint
+from exporters.configs import MagnitudePostNetConfig
 from exporters.export import export_bundle
 from exporters.import_bundle import checkpoint_from_bundle, main
-from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, perturb, tiny, tiny_query_exporter
+from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, VOCODER, perturb, tiny, tiny_query_exporter
 
 
 def _bundle(tmp_path: Path) -> tuple[torch.nn.Module, Path]:
@@ -18,15 +19,37 @@ def _bundle(tmp_path: Path) -> tuple[torch.nn.Module, Path]:
     return model, tmp_path / "b"
 
 
+def _assert_same_weights(back: torch.nn.Module, model: torch.nn.Module) -> None:
+    want = model.state_dict()
+    for name, value in back.state_dict().items():
+        np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=0, atol=1e-7, err_msg=name)
+
+
 def test_recovers_every_weight_of_the_exported_denoiser(tmp_path: Path) -> None:
     model, bundle_dir = _bundle(tmp_path)
     assert main([str(bundle_dir), str(tmp_path / "back.pt")]) == 0
     ckpt = load_checkpoint(tmp_path / "back.pt")
     assert ckpt.diffusion.prediction == DIFFUSION.prediction and ckpt.mel == MEL
-    back = build_component(ckpt, "denoiser", expect=ckpt.components["denoiser"].spec)
-    want = model.state_dict()
-    for name, value in back.state_dict().items():
-        np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=0, atol=1e-7, err_msg=name)
+    _assert_same_weights(build_component(ckpt, "denoiser", expect=ckpt.components["denoiser"].spec), model)
+    assert "vocoder" not in ckpt.components  # this bundle vocodes with Griffin-Lim alone
+
+
+@pytest.mark.parametrize(
+    "kind, config",
+    [
+        ("mag_postnet", MagnitudePostNetConfig(**VOCODER.__dict__, sample_rate=MEL.sample_rate, f_max=MEL.f_max)),
+        ("vocos", VOCODER),
+    ],
+)
+def test_recovers_the_neural_vocoder_too(tmp_path: Path, kind: str, config) -> None:
+    """Its Linear layers are exported as MatMul on the transposed weight; they are found all the same."""
+    denoiser, vocoder = perturb(tiny("denoiser_1d", DENOISER)), perturb(tiny(kind, config))
+    ck = make_checkpoint({"denoiser": denoiser}, mel=MEL, diffusion=DIFFUSION, ema={"denoiser": denoiser})
+    vk = make_checkpoint({"vocoder": vocoder}, mel=MEL, ema={"vocoder": vocoder})
+    export_bundle(ck, tmp_path / "b", vocoder_checkpoint=vk, query_exporter=tiny_query_exporter)
+    ckpt = checkpoint_from_bundle(tmp_path / "b")
+    _assert_same_weights(build_component(ckpt, "denoiser"), denoiser)
+    _assert_same_weights(build_component(ckpt, "vocoder", expect=ckpt.components["vocoder"].spec), vocoder)
 
 
 def _edit_config(bundle_dir: Path, **changes) -> None:
