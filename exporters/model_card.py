@@ -2,6 +2,8 @@
 
 ``python -m exporters.model_card --corpus DIR --denoiser-run DIR [--vocoder-run DIR] --out card.json``
 writes the JSON that ``sfxgen export --data-card`` stores in bundle.json, plus a Markdown rendering.
+``--base-bundle BUNDLE --vocoder-run DIR`` instead keeps a shipped bundle's corpus and denoiser sections
+(whose run folders may be long gone) and describes a new vocoder run.
 It is built from files the pipeline wrote (the corpus ``report.json`` and ``manifest.jsonl``, each
 run's ``log.csv``, ``config.json`` and the run's own data card from :mod:`exporters.train.datacard`);
 only the ``limitations`` list, which states what the model cannot do, is written by hand.
@@ -38,10 +40,17 @@ NO_VOCODER = (
 )
 MAGNITUDE_VOCODER = (
     "The vocoder is a neural mel-to-magnitude post-net trained through the runtime's Griffin-Lim: the phase "
-    "is still Griffin-Lim's (32 iterations, started from a PGHI phase at run time, from a random one in "
-    "training), so transients stay somewhat phasey and smeared; it is not a "
-    "waveform GAN vocoder (a Vocos GAN given ten minutes of one GPU lost to Griffin-Lim by far)."
+    "is still Griffin-Lim's (32 iterations from a PGHI phase{training}), so transients stay somewhat phasey and "
+    "smeared; it is not a waveform GAN vocoder (a Vocos GAN given ten minutes of one GPU lost to Griffin-Lim by far)."
 )
+
+
+def _magnitude_vocoder(vocoder: dict[str, Any]) -> str:
+    pghi = vocoder.get("gl_phase_init") == "pghi"
+    return MAGNITUDE_VOCODER.format(
+        training=", as in its training" if pghi else " at run time, a random one in training"
+    )
+
 
 CPU_VM = "CPU only (2-core shared VM)"
 
@@ -64,7 +73,18 @@ def _run_facts(run_dir: Path) -> dict[str, Any]:
     }
     if cfg.get("task") == "vocoder" and "magnitude_target" in cfg.get("vocoder", {}):
         facts["magnitude_target"] = cfg["vocoder"]["magnitude_target"]
+        facts["gl_phase_init"] = cfg["vocoder"].get("gl_phase_init", "random")  # runs before the option: random
     return facts
+
+
+def _vocoder_section(vocoder_run: Path | None, history: str, hardware: str) -> dict[str, Any] | str:
+    if vocoder_run is None:
+        return "griffin_lim"
+    return {**_run_facts(vocoder_run), "history": history, "hardware": hardware}
+
+
+def _limitations(vocoder: dict[str, Any] | str) -> list[str]:
+    return [*LIMITATIONS[:3], NO_VOCODER if vocoder == "griffin_lim" else _magnitude_vocoder(vocoder), *LIMITATIONS[3:]]
 
 
 def build_card(
@@ -74,11 +94,13 @@ def build_card(
     history: str = "",
     hardware: str = CPU_VM,
     vocoder_hardware: str = CPU_VM,
+    vocoder_history: str = "",
 ) -> dict[str, Any]:
     """Collect sources, licences, categories and training facts into one JSON-ready dict.
 
-    ``history`` describes earlier runs the denoiser was warm-started from (their logs are not read);
-    ``hardware`` what the last denoiser run trained on, ``vocoder_hardware`` the vocoder run.
+    ``history`` / ``vocoder_history`` describe earlier runs the denoiser / vocoder was warm-started from
+    (their logs are not read); ``hardware`` what the last denoiser run trained on, ``vocoder_hardware``
+    the vocoder run.
     """
     report = json.loads((corpus / "report.json").read_text())
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines() if line.strip()]
@@ -107,9 +129,19 @@ def build_card(
             "hardware": hardware,
             "training_data": json.loads(run_card.read_text()) if run_card.is_file() else None,
         },
-        "vocoder": {**_run_facts(vocoder_run), "hardware": vocoder_hardware} if vocoder_run else "griffin_lim",
-        "limitations": [*LIMITATIONS[:3], MAGNITUDE_VOCODER if vocoder_run else NO_VOCODER, *LIMITATIONS[3:]],
+        "vocoder": (vocoder := _vocoder_section(vocoder_run, vocoder_history, vocoder_hardware)),
+        "limitations": _limitations(vocoder),
     }
+
+
+def card_with_vocoder(
+    base: dict[str, Any], vocoder_run: Path, vocoder_history: str = "", vocoder_hardware: str = CPU_VM
+) -> dict[str, Any]:
+    """A shipped card (``bundle.json``'s ``data_card``) with a new vocoder run; corpus and denoiser kept."""
+    if not {"corpus", "denoiser"} <= set(base):
+        raise ValueError("the base card has no corpus or denoiser section (was it written by exporters.model_card?)")
+    vocoder = _vocoder_section(vocoder_run, vocoder_history, vocoder_hardware)
+    return {**base, "vocoder": vocoder, "limitations": _limitations(vocoder)}
 
 
 def to_markdown(card: dict[str, Any]) -> str:
@@ -133,7 +165,9 @@ def to_markdown(card: dict[str, Any]) -> str:
         else f"Vocoder: {v['model']['type']} {v['model']['config']}, {v['steps']} steps (batch size "
         f"{v['batch_size']}, final loss {v['final_loss']:.3f}"
         + (", trained through Griffin-Lim" if v.get("magnitude_target") == "griffin_lim" else "")
-        + f"), on the corpus' training split, trained on {v['hardware']}.",
+        + (" from a PGHI start" if v.get("gl_phase_init") == "pghi" else "")
+        + f"), on the corpus' training split, trained on {v['hardware']}."
+        + (f" {v['history']}" if v.get("history") else ""),
         "",
         "Categories: " + ", ".join(c["categories"]),
         "",
@@ -146,18 +180,38 @@ def to_markdown(card: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, required=True)
-    parser.add_argument("--denoiser-run", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path, help="the corpus the denoiser trained on")
+    parser.add_argument("--denoiser-run", type=Path)
+    parser.add_argument(
+        "--base-bundle", type=Path, help="instead of --corpus / --denoiser-run: keep this bundle's corpus and denoiser"
+    )
     parser.add_argument("--vocoder-run", type=Path, default=None, help="omit when the bundle uses Griffin-Lim")
-    parser.add_argument("--history", default="", help="earlier runs this one was warm-started from, in words")
+    parser.add_argument("--history", default="", help="earlier runs the denoiser was warm-started from, in words")
+    parser.add_argument("--vocoder-history", default="", help="the same for the vocoder run")
     parser.add_argument("--hardware", default=CPU_VM, help=f"what the denoiser run trained on (default: {CPU_VM})")
     parser.add_argument("--vocoder-hardware", default=CPU_VM, help=f"what the vocoder run trained on ({CPU_VM})")
     parser.add_argument("--out", type=Path, required=True, help="card JSON; a .md beside it is written too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    card = build_card(
-        args.corpus, args.denoiser_run, args.vocoder_run, args.history, args.hardware, args.vocoder_hardware
-    )
+    if args.base_bundle is not None:
+        if args.corpus or args.denoiser_run or args.vocoder_run is None:
+            parser.error("--base-bundle takes a --vocoder-run and no --corpus / --denoiser-run")
+        from sfxgen.bundle import load_bundle
+
+        base = load_bundle(args.base_bundle).data_card
+        card = card_with_vocoder(base, args.vocoder_run, args.vocoder_history, args.vocoder_hardware)
+    elif args.corpus is None or args.denoiser_run is None:
+        parser.error("give --corpus and --denoiser-run (or --base-bundle)")
+    else:
+        card = build_card(
+            args.corpus,
+            args.denoiser_run,
+            args.vocoder_run,
+            args.history,
+            args.hardware,
+            args.vocoder_hardware,
+            args.vocoder_history,
+        )
     args.out.write_text(json.dumps(card, indent=2))
     args.out.with_suffix(".md").write_text(to_markdown(card))
     log.info("wrote %s and %s", args.out, args.out.with_suffix(".md"))

@@ -1,6 +1,9 @@
 import json
+from pathlib import Path
 
-from exporters.model_card import build_card, to_markdown
+import pytest
+
+from exporters.model_card import _limitations, build_card, card_with_vocoder, to_markdown
 
 
 def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
@@ -60,3 +63,24 @@ def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
     assert gpu["denoiser"]["hardware"] == "one NVIDIA H200 (lent GPU)"
     assert "trained on one NVIDIA H200 (lent GPU)." in to_markdown(gpu)
     assert build_card(corpus, tmp_path / "den")["denoiser"]["hardware"] == "CPU only (2-core shared VM)"
+
+
+def test_a_shipped_card_takes_a_new_vocoder_run_and_keeps_its_corpus_and_denoiser(tmp_path):
+    run = tmp_path / "voc"
+    run.mkdir()
+    (run / "log.csv").write_text("step,loss,lr,grad_norm,sec_per_step,wall_s\n4000,0.41,1e-4,1,0.45,1800\n")
+    cfg = {"model": {"type": "mag_postnet", "config": {}}, "loop": {"batch_size": 8}, "task": "vocoder"}
+    cfg["vocoder"] = {"magnitude_target": "griffin_lim", "gl_phase_init": "pghi"}
+    (run / "config.json").write_text(json.dumps(cfg))
+    base = json.loads((Path(__file__).parents[2] / "models/default/bundle.json").read_text())["data_card"]
+    card = card_with_vocoder(base, run, "Fine-tuned from the v6 post-net (7180 steps, random start).")
+    assert card["corpus"] == base["corpus"] and card["denoiser"] == base["denoiser"]
+    assert card["vocoder"]["steps"] == 4000 and card["vocoder"]["gl_phase_init"] == "pghi"
+    md = to_markdown(card)
+    assert "4000 steps (batch size 8, final loss 0.410, trained through Griffin-Lim from a PGHI start)" in md
+    assert md.count("Fine-tuned from the v6 post-net") == 1
+    assert "32 iterations from a PGHI phase, as in its training" in md
+    old = to_markdown(base | {"limitations": _limitations(base["vocoder"])})  # a run before the option: random
+    assert "32 iterations from a PGHI phase at run time, a random one in training" in old
+    with pytest.raises(ValueError, match="no corpus or denoiser"):
+        card_with_vocoder({"name": "x"}, run)
