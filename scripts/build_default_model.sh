@@ -20,7 +20,9 @@ mkdir -p "$runs/default_denoiser"
 .venv/bin/torchrun --standalone --nproc_per_node="${NPROC:-2}" -m exporters.train \
   --config exporters/train/recipes/default_denoiser.toml --data "$corpus" --out "$runs/default_denoiser" \
   --cache-dir "$runs/cache_denoiser" --batch-size "${BATCH:-32}" --steps "$steps" --resume --no-progress
-# 3. vocoder: mel -> magnitude post-net trained through the runtime's Griffin-Lim (one process, two threads)
+# 3. vocoder: mel -> magnitude post-net trained through the runtime's Griffin-Lim from a PGHI start (one
+#    process, two threads). The shipped one took 7180 steps from random starts, then 4000 from PGHI
+#    (vocoder.gl_phase_init was added in between; docs/training.md)
 mkdir -p "$runs/vocoder_glpost"
 OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe mag_postnet_gl --data "$corpus" \
   --out "$runs/vocoder_glpost" --cache-dir "$runs/cache_vocoder" --steps "${VOCODER_STEPS:-8000}" --resume --no-progress
@@ -29,7 +31,7 @@ OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe mag_postnet_gl --
   --vocoder-run "$runs/vocoder_glpost" --hardware "${HARDWARE:-CPU only (2-core shared VM)}" --out "$runs/model_card.json"
 export_default() {  # $1: the bundle's default guidance w
   $sfx export "$runs/default_denoiser/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default \
-    --encoder-precision fp16 --bundle-id sfxgen-default-v6 \
+    --encoder-precision fp16 --bundle-id sfxgen-default-v7 \
     --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" --data-card "$runs/model_card.json" \
     --steps 25 --sampler dpmpp_2m --guidance "$1" --overwrite
   cp "$runs/model_card.md" models/default/DATA_CARD.md
