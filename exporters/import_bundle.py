@@ -77,7 +77,6 @@ def _locate(model: torch.nn.Module, exported: dict[str, np.ndarray]) -> dict[str
 
 
 _EXPORTERS = {GraphRole.DENOISER: export_denoiser, GraphRole.VOCODER: export_vocoder}
-RECOVERABLE = tuple(r.value for r in _EXPORTERS)  # checkpoint roles a bundle's graphs can be recovered into
 
 
 def recover_module(bundle: Bundle, role: GraphRole = GraphRole.DENOISER, atol: float = 1e-4) -> torch.nn.Module:
@@ -164,13 +163,19 @@ def _check_reproduces(model: torch.nn.Module, graph_path: Path, feeds: dict[str,
     log.info("recovered %s reproduces its graph (max |diff| %.2g)", graph_path.name, err)
 
 
-def checkpoint_from_bundle(bundle_dir: str | Path) -> Checkpoint:
-    """A checkpoint (step 0, no optimiser state) holding the bundle's denoiser, and its vocoder when that is
-    a neural graph, each as raw and EMA weights."""
+def checkpoint_from_bundle(bundle_dir: str | Path, roles: tuple[str, ...] | None = None) -> Checkpoint:
+    """A checkpoint (step 0, no optimiser state) holding the bundle's modules as raw and EMA weights.
+
+    roles: the components to recover ("denoiser", "vocoder"); None: the denoiser, and the vocoder when the
+    bundle has a neural one.
+    """
     bundle = load_bundle(bundle_dir)
-    models = {GraphRole.DENOISER.value: recover_denoiser(bundle)}
-    if GraphRole.VOCODER in bundle.graphs:
-        models[GraphRole.VOCODER.value] = recover_module(bundle, GraphRole.VOCODER)
+    if roles is None:
+        roles = tuple(r.value for r in _EXPORTERS if r in bundle.graphs)
+    unknown = sorted(set(roles) - {r.value for r in _EXPORTERS})
+    if unknown:
+        raise CheckpointError(f"cannot recover {unknown} from a bundle (only {[r.value for r in _EXPORTERS]})")
+    models = {role: recover_module(bundle, GraphRole(role)) for role in roles}
     return make_checkpoint(
         models,
         mel=bundle.mel,

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if not init.exists():
             log.error("--init-from %s: no such checkpoint or bundle folder", init)
             return 2
-        if init.is_dir():  # a bundle: its denoiser's weights are recovered into RUN_DIR (exporters.import_bundle)
+        if init.is_dir():  # a bundle: the weights of the task's module are recovered into RUN_DIR (import_bundle)
             init_bundle, init = init, Path(args.out).resolve() / "init_from_bundle.pt"
         config = config.replace(loop=dataclasses.replace(config.loop, init_from=str(init)))
     if not config.data.path:
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
         if dist.is_main and not Path(config.loop.init_from).is_file():
             try:
-                save_checkpoint(config.loop.init_from, checkpoint_from_bundle(init_bundle))
+                save_checkpoint(config.loop.init_from, checkpoint_from_bundle(init_bundle, roles=(config.task,)))
             except (BundleError, CheckpointError) as exc:
                 log.error("--init-from %s: %s", init_bundle, exc)
                 return 2

@@ -50,6 +50,9 @@ def test_recovers_the_neural_vocoder_too(tmp_path: Path, kind: str, config) -> N
     ckpt = checkpoint_from_bundle(tmp_path / "b")
     _assert_same_weights(build_component(ckpt, "denoiser"), denoiser)
     _assert_same_weights(build_component(ckpt, "vocoder", expect=ckpt.components["vocoder"].spec), vocoder)
+    assert set(checkpoint_from_bundle(tmp_path / "b", roles=("vocoder",)).components) == {"vocoder"}
+    with pytest.raises(CheckpointError, match="cannot recover"):
+        checkpoint_from_bundle(tmp_path / "b", roles=("prior",))
 
 
 def _edit_config(bundle_dir: Path, **changes) -> None:

@@ -164,3 +164,8 @@ def test_cli_fine_tunes_from_a_bundle(fake_corpus: Path, tmp_path: Path, caplog:
     argv[4] = str(tmp_path / "run2")
     assert command.run(_args(*argv, str(tmp_path / "bundle"))) == 2  # another architecture: a clear refusal
     assert "config mismatch" in caplog.text
+    voc = 'task = "vocoder"\n[model]\ntype = "mag_postnet"\n[model.config]\nn_mels = 80\n[data]\nkind = "corpus"\n'
+    cfg.write_text(voc + "[loop]\nsteps = 1\nbatch_size = 2\n")
+    argv[4] = str(tmp_path / "run3")
+    assert command.run(_args(*argv, str(tmp_path / "bundle"))) == 2  # a vocoder recipe takes the bundle's vocoder
+    assert "the bundle has no vocoder graph" in caplog.text
