@@ -1,4 +1,4 @@
-"""Where things are by default: the model bundle."""
+"""Where things are by default: the model bundle and the preset packs."""
 
 from __future__ import annotations
 
@@ -24,3 +24,12 @@ def default_bundle() -> Path:
 def resolve_bundle(arg: str | os.PathLike | None) -> Path:
     """The bundle folder from a --bundle argument (None -> :func:`default_bundle`)."""
     return Path(arg).expanduser() if arg else default_bundle()
+
+
+def default_presets() -> Path | None:
+    """The repository's ``presets/`` folder (or one next to an installed package); None when there is none."""
+    for base in (PACKAGE_DIR.parent, PACKAGE_DIR):
+        candidate = base / "presets"
+        if candidate.is_dir():
+            return candidate
+    return None

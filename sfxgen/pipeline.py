@@ -199,7 +199,10 @@ def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] 
     d = bundle.defaults
     guidance = d.guidance if r.guidance is None else r.guidance
     if not is_finite_number(guidance) or not 0.0 <= guidance <= MAX_GUIDANCE:
-        raise RequestError(f"guidance {guidance!r} must be a finite number in [0, {MAX_GUIDANCE}] (1.5 is typical)")
+        raise RequestError(
+            f"guidance {guidance!r} must be a finite number in [0, {MAX_GUIDANCE}] "
+            f"(this bundle's default is {d.guidance:g}; 1-8 is the useful range)"
+        )
     steps = d.steps if r.steps is None else r.steps
     max_steps = min(MAX_STEPS, bundle.schedule.num_train_steps)
     if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= max_steps:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfxgen.paths import default_presets
 from ui import media
 
 log = logging.getLogger(__name__)
@@ -248,14 +249,14 @@ class RenderDialog(QDialog):
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         w.cancelled.connect(self._on_cancelled)
-        presets = Path("presets")
-        if presets.is_dir():
-            first = sorted(presets.glob("*.toml"))
-            if first:
-                self.pack.setText(str(first[0]))
+        self._presets = default_presets()
+        first = sorted(self._presets.glob("*.toml")) if self._presets else []
+        if first:
+            self.pack.setText(str(first[0]))
 
     def _browse_pack(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Preset pack", self.pack.text() or "presets", "Packs (*.toml)")
+        start = self.pack.text() or str(self._presets or "")
+        path, _ = QFileDialog.getOpenFileName(self, "Preset pack", start, "Packs (*.toml)")
         if path:
             self.pack.setText(path)
 

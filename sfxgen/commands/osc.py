@@ -37,13 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reply-files", action="store_true", help="write <out>/replies/<id>.json for every request (polling clients)"
     )
-    parser.add_argument("--presets", default=None, help="folder of preset packs for /sfxgen/preset <name>")
+    parser.add_argument(
+        "--presets", default=None, help="folder of packs for /sfxgen/preset <name> (default: the repo's presets/)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from sfxgen.engine import Engine
     from sfxgen.osc.server import OscServer
-    from sfxgen.paths import resolve_bundle
+    from sfxgen.paths import default_presets, resolve_bundle
 
     if args.workers < 1 or args.max_queue < 1:
         log.error("--workers and --max-queue must be at least 1")
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             reply_port=args.reply_port,
             reply_files=args.reply_files,
-            presets_dir=args.presets,
+            presets_dir=args.presets or default_presets(),
         )
     except OSError as e:
         engine.close()

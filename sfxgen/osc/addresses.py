@@ -22,10 +22,11 @@ and may be left off from the right.
       ``init``, else the bundle's library strength when it ships a sound library, else 1).
   /sfxgen/cancel          <req_id>                     cancel a queued or running request
   /sfxgen/preset          <req_id> <pack> [sound]      render a preset pack, or only its sound ``sound``
-      pack       a name looked up in the bridge's presets folder (``x`` -> x, x.toml, x.json) or an
-                 absolute path; the pack, the sound (its name or fxname) and every request are
-                 checked before ``accepted``: a bad one gets an immediate error (listing the pack's
-                 sounds for an unknown sound). One preset render at a time (else ``busy``); files go
+      pack       a name looked up in the bridge's presets folder (``--presets``, by default the
+                 repository's ``presets/``; ``x`` -> x, x.toml, x.json) or an absolute path; the
+                 pack, the sound (its name or fxname) and every request are checked before
+                 ``accepted``: a bad one gets an immediate error (listing the pack's sounds for an
+                 unknown sound). One preset render at a time (else ``busy``); files go
                  to ``<out>/presets/<pack stem>/``; an earlier render's verified files are kept.
   /sfxgen/status                                       bridge state
   /sfxgen/ping            [token]                      liveness

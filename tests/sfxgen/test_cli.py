@@ -138,6 +138,19 @@ def test_default_bundle_path(monkeypatch, tmp_path):
     assert paths.default_bundle().parts[-2:] == ("models", "default")
 
 
+def test_default_presets_are_the_repository_packs(monkeypatch, tmp_path):
+    """The OSC bridge and the panel's render dialog find presets/ without --presets, wherever they start."""
+    from sfxgen import paths
+    from sfxgen.osc.presets import resolve_pack
+
+    monkeypatch.chdir(tmp_path)
+    found = paths.default_presets()
+    assert found is not None and (found / "nature_animals.toml").is_file()
+    assert resolve_pack("nature_animals", found) == (found / "nature_animals.toml").resolve()
+    monkeypatch.setattr(paths, "PACKAGE_DIR", tmp_path / "site-packages" / "sfxgen")
+    assert paths.default_presets() is None  # an installed package without the repository: no default
+
+
 def test_generate_variations_of_a_sound_with_init_and_strength(tiny_bundle, tmp_path, capsys):
     init = tmp_path / "door.wav"
     sf.write(init, 0.2 * np.sin(2 * np.pi * 300 * np.arange(int(0.8 * 16000)) / 16000), 16000)
