@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("pack", nargs="?", type=Path, help="preset pack TOML (e.g. presets/foley_basics.toml)")
+    parser.add_argument(
+        "pack", nargs="?", type=Path, help="preset pack TOML (e.g. presets/foley_basics.toml, or foley_basics)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="library folder to write (created if missing)")
     parser.add_argument(
         "--bundle", type=Path, default=None, help="model bundle (default $SFXGEN_BUNDLE, else models/default)"
@@ -76,6 +78,17 @@ def run(args: argparse.Namespace) -> int:
     if args.pack is None:
         log.error("give a pack: sfxgen render presets/foley_basics.toml --out DIR")
         return 2
+    if not args.pack.exists() and len(args.pack.parts) == 1:  # a bare name: one of the repository's packs
+        from sfxgen.osc.presets import resolve_pack
+        from sfxgen.paths import default_presets
+
+        presets = default_presets()
+        if presets is not None:
+            try:
+                args.pack = resolve_pack(str(args.pack), presets)
+            except ValueError as exc:
+                log.error("%s", exc)
+                return 2
     try:
         shard = Shard.parse(args.shard) if args.shard else None
         if args.dry_run:

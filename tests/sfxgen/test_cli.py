@@ -138,7 +138,7 @@ def test_default_bundle_path(monkeypatch, tmp_path):
     assert paths.default_bundle().parts[-2:] == ("models", "default")
 
 
-def test_default_presets_are_the_repository_packs(monkeypatch, tmp_path):
+def test_default_presets_are_the_repository_packs(monkeypatch, tmp_path, capsys):
     """The OSC bridge and the panel's render dialog find presets/ without --presets, wherever they start."""
     from sfxgen import paths
     from sfxgen.osc.presets import resolve_pack
@@ -147,6 +147,10 @@ def test_default_presets_are_the_repository_packs(monkeypatch, tmp_path):
     found = paths.default_presets()
     assert found is not None and (found / "nature_animals.toml").is_file()
     assert resolve_pack("nature_animals", found) == (found / "nature_animals.toml").resolve()
+    code, out, err = _main(capsys, "render", "impacts_weapons", "--dry-run")  # a bare name, from another folder
+    assert code == 0 and "GLASBrk_Glass Break_SFXG_IMPACTS_01.wav" in out and "144 files" in err
+    code, _, _ = _main(capsys, "render", "no_such_pack", "--dry-run")
+    assert code == 2
     monkeypatch.setattr(paths, "PACKAGE_DIR", tmp_path / "site-packages" / "sfxgen")
     assert paths.default_presets() is None  # an installed package without the repository: no default
 
