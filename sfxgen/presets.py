@@ -343,6 +343,26 @@ def _init_duration(path: Path | None) -> float:
     return 2.0 if path is None else init_duration(path, 2.0)
 
 
+PACK_SUFFIXES = ("", ".toml", ".json")  # tried in order after a bare pack name
+
+
+def find_pack(name: str, presets_dir: Path) -> Path:
+    """The pack called ``name`` (``x`` -> x, x.toml, x.json) inside ``presets_dir``.
+
+    Raises:
+        ValueError: the name escapes the folder, or no such pack (the folder's packs are listed).
+    """
+    presets_dir = presets_dir.resolve()
+    for suffix in PACK_SUFFIXES:
+        cand = (presets_dir / f"{name}{suffix}").resolve()
+        if not cand.is_relative_to(presets_dir):
+            raise ValueError(f"<pack> {name!r} points outside the presets folder {presets_dir}")
+        if cand.exists():
+            return cand
+    names = sorted(c.name for c in presets_dir.iterdir()) if presets_dir.is_dir() else []
+    raise ValueError(f"no pack {name!r} in {presets_dir}; available: {', '.join(names[:20]) or 'none'}")
+
+
 def load_pack(path: str | Path) -> Pack:
     """Read and validate a pack; raise :class:`PackError` before anything is rendered."""
     path = Path(path)

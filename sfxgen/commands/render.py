@@ -79,13 +79,13 @@ def run(args: argparse.Namespace) -> int:
         log.error("give a pack: sfxgen render presets/foley_basics.toml --out DIR")
         return 2
     if not args.pack.exists() and len(args.pack.parts) == 1:  # a bare name: one of the repository's packs
-        from sfxgen.osc.presets import resolve_pack
         from sfxgen.paths import default_presets
+        from sfxgen.presets import find_pack
 
         presets = default_presets()
         if presets is not None:
             try:
-                args.pack = resolve_pack(str(args.pack), presets)
+                args.pack = find_pack(str(args.pack), presets)
             except ValueError as exc:
                 log.error("%s", exc)
                 return 2

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from sfxgen.presets import find_pack
 
-PACK_SUFFIXES = ("", ".toml", ".json")  # tried in order after a bare pack name
+log = logging.getLogger(__name__)
 
 
 def resolve_pack(pack: str, presets_dir: Path | None) -> Path:
@@ -26,14 +26,7 @@ def resolve_pack(pack: str, presets_dir: Path | None) -> Path:
         return p
     if presets_dir is None:
         raise ValueError(f"<pack> {pack!r} is a name but the bridge has no presets folder; send an absolute path")
-    for suffix in PACK_SUFFIXES:
-        cand = (presets_dir / f"{pack}{suffix}").resolve()
-        if not cand.is_relative_to(presets_dir):
-            raise ValueError(f"<pack> {pack!r} points outside the presets folder {presets_dir}")
-        if cand.exists():
-            return cand
-    names = sorted(c.name for c in presets_dir.iterdir()) if presets_dir.is_dir() else []
-    raise ValueError(f"no pack {pack!r} in {presets_dir}; available: {', '.join(names[:20]) or 'none'}")
+    return find_pack(pack, presets_dir)
 
 
 def check(render: Any, engine: Any, pack_path: Path, sound: str | None) -> None:
