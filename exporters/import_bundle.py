@@ -128,11 +128,6 @@ def recover_module(bundle: Bundle, role: GraphRole = GraphRole.DENOISER, atol: f
     return model
 
 
-def recover_denoiser(bundle: Bundle, atol: float = 1e-4) -> torch.nn.Module:
-    """The torch denoiser whose export is the bundle's denoiser graph (eval mode); see :func:`recover_module`."""
-    return recover_module(bundle, GraphRole.DENOISER, atol)
-
-
 def _check_feeds(model: torch.nn.Module, role: GraphRole, bundle: Bundle) -> dict[str, np.ndarray]:
     """Random inputs the recovered module and the graph must agree on."""
     cfg = model.config
