@@ -16,6 +16,8 @@ from typing import Any
 
 from sfxgen.configs import ConfigError, Prediction, ScheduleConfig, from_dict, to_dict
 
+REFINER_GROUPS = 8  # GroupNorm groups of the denoiser's 2-D refiner
+
 
 @dataclasses.dataclass(frozen=True)
 class Denoiser1DConfig:
@@ -33,10 +35,16 @@ class Denoiser1DConfig:
     num_heads: int = 4  # heads of that attention
     norm_groups: int = 32  # GroupNorm groups (must divide every level's width)
     dropout: float = 0.0  # dropout inside residual blocks
+    # 2-D convolutions over (mel, time) on the UNet's output: weights shared across frequency, which mel bins as
+    # channels lack (harmonic stacks, metal partials). 0 = none; a warm start adds one as an identity.
+    refiner_channels: int = 0
+    refiner_blocks: int = 2  # residual blocks of the refiner
 
     def __post_init__(self) -> None:
         if self.kernel_size % 2 != 1:
             raise ValueError("kernel_size must be odd")
+        if self.refiner_channels < 0 or self.refiner_channels % REFINER_GROUPS:
+            raise ValueError(f"refiner_channels must be 0 or a positive multiple of {REFINER_GROUPS}")
         if not self.channel_mults:
             raise ValueError("channel_mults must not be empty")
         for m in self.channel_mults:

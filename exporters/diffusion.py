@@ -135,12 +135,13 @@ class EMA:
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        """ema <- d * ema + (1 - d) * w, with warm-up d = min(decay, (1 + n) / (10 + n))."""
+        """ema <- d * ema + (1 - d) * w, with warm-up d = min(decay, (1 + n) / (10 + n)); frozen weights copied."""
         self.num_updates += 1
         d = min(self.decay, (1 + self.num_updates) / (10 + self.num_updates))
         ema_state = self.model.state_dict()
+        frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
         for name, value in model.state_dict().items():
-            if value.dtype.is_floating_point:
+            if value.dtype.is_floating_point and name not in frozen:
                 ema_state[name].mul_(d).add_(value.detach(), alpha=1.0 - d)
             else:
                 ema_state[name].copy_(value)

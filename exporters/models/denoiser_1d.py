@@ -5,6 +5,10 @@ Shapes: x_t (B, M, T), t (B,) int64, cond (B, E), cond_mask (B,) float (1 = use 
 be a multiple of ``config.frames_multiple`` (the engine pads the noise to it).
 Conditioning: FiLM (scale, shift) from emb = MLP(time) + MLP(cond or null) in every
 residual block, as improved-diffusion's ``use_scale_shift_norm``.
+With ``refiner_channels`` > 0 a small 2-D network over the (mel, time) plane adds a correction to the
+UNet's output, conditioned on the same emb: convolutions shared across frequency, as CLIPSonic's 2-D UNet
+has and mel-bins-as-channels lacks. Its last convolution starts at zero, so adding one to a trained
+denoiser changes nothing until it is trained (``exporters.train.warm_start --refiner-channels``).
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from exporters.configs import Denoiser1DConfig
+from exporters.configs import REFINER_GROUPS, Denoiser1DConfig
 from exporters.models.layers import SelfAttention, TimeCondEmbedding, zero_module
+from exporters.models.unet_2d import ResBlock2D
 
 
 class ResBlock1D(nn.Module):
@@ -56,6 +61,23 @@ class Upsample1D(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))  # (B, C, 2T)
 
 
+class FrequencyRefiner(nn.Module):
+    """out + f(out, x_t, emb): residual 2-D blocks over (mel, time), zero-initialised output."""
+
+    def __init__(self, channels: int, blocks: int, emb_dim: int) -> None:
+        super().__init__()
+        self.conv_in = nn.Conv2d(2, channels, 3, padding=1)
+        self.blocks = nn.ModuleList(ResBlock2D(channels, channels, emb_dim, REFINER_GROUPS, 0.0) for _ in range(blocks))
+        self.norm_out = nn.GroupNorm(REFINER_GROUPS, channels)
+        self.conv_out = zero_module(nn.Conv2d(channels, 1, 3, padding=1))
+
+    def forward(self, out: torch.Tensor, x_t: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        h = self.conv_in(torch.stack([out, x_t], dim=1))  # (B, 2, M, T) -> (B, R, M, T)
+        for block in self.blocks:
+            h = block(h, emb)
+        return out + self.conv_out(F.silu(self.norm_out(h)))[:, 0]  # (B, M, T)
+
+
 class Denoiser1D(nn.Module):
     """UNet over time; see the module docstring for the I/O contract."""
 
@@ -93,6 +115,7 @@ class Denoiser1D(nn.Module):
 
         self.norm_out = nn.GroupNorm(g, ch)
         self.conv_out = zero_module(nn.Conv1d(ch, c.n_mels, 3, padding=1))
+        self.refiner = FrequencyRefiner(c.refiner_channels, c.refiner_blocks, emb_dim) if c.refiner_channels else None
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, cond_mask: torch.Tensor) -> torch.Tensor:
         if not torch.jit.is_tracing() and x_t.shape[-1] % self.config.frames_multiple:
@@ -106,4 +129,5 @@ class Denoiser1D(nn.Module):
         h = self.mid2(self.mid_attn(self.mid1(h, emb)), emb)  # (B, C_low, T / 2^(levels-1))
         for block in self.up:
             h = block(torch.cat([h, hs.pop()], dim=1), emb) if isinstance(block, ResBlock1D) else block(h)
-        return self.conv_out(F.silu(self.norm_out(h)))  # (B, M, T)
+        out = self.conv_out(F.silu(self.norm_out(h)))  # (B, M, T)
+        return out if self.refiner is None else self.refiner(out, x_t, emb)

@@ -61,6 +61,7 @@ class OptimConfig:
     warmup_steps: int = 200  # linear warm-up from 0 to lr
     grad_clip: float = 1.0  # max global grad norm (0 = off)
     ema_decay: float = 0.999  # EMA of the weights (0 = no EMA); warmed up as min(decay, (1+n)/(10+n))
+    train_only: tuple[str, ...] = ()  # parameter-name prefixes to train, the rest frozen (e.g. ["refiner."]); () = all
 
 
 @dataclasses.dataclass(frozen=True)

@@ -41,7 +41,9 @@ import torch
 from torch import nn
 
 from exporters.checkpoint import Checkpoint, load_checkpoint, load_into, make_checkpoint, save_checkpoint
+from exporters.configs import spec_of
 from exporters.train.config import OptimConfig, TrainConfig, config_to_dict
+from exporters.train.warm_start import with_refiner_of
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +293,27 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
 
 
+def trainable_parameters(model: nn.Module, train_only: tuple[str, ...]) -> list[nn.Parameter]:
+    """The parameters named by ``train_only`` prefixes (all when empty); the others are frozen."""
+    if not train_only:
+        return list(model.parameters())
+    prefixes = tuple(train_only)
+    chosen = []
+    for name, param in model.named_parameters():
+        param.requires_grad_(name.startswith(prefixes))
+        if param.requires_grad:
+            chosen.append(param)
+    if not chosen:
+        raise ValueError(f"optim.train_only {list(train_only)} names no parameter of {type(model).__name__}")
+    logger.info(
+        "training %d of %d parameters (%s)",
+        sum(p.numel() for p in chosen),
+        sum(p.numel() for p in model.parameters()),
+        ", ".join(train_only),
+    )
+    return chosen
+
+
 def train(
     config: TrainConfig,
     task: Task,
@@ -328,7 +351,10 @@ def train(
 
     ema = EMA(model, config.optim.ema_decay) if config.optim.ema_decay > 0 else None
     opt = torch.optim.AdamW(
-        model.parameters(), lr=config.optim.lr, betas=tuple(config.optim.betas), weight_decay=config.optim.weight_decay
+        trainable_parameters(model, config.optim.train_only),
+        lr=config.optim.lr,
+        betas=tuple(config.optim.betas),
+        weight_decay=config.optim.weight_decay,
     )
     disc: nn.Module | None = getattr(task, "discriminator", None)
     if disc is not None:
@@ -361,7 +387,7 @@ def train(
     elif ckpt_path.is_file() and not resume:
         raise FileExistsError(f"{ckpt_path} exists; pass --resume to continue it or choose another --out")
     elif loop.init_from:  # fine-tuning: weights (EMA when present) of another run, fresh optimiser
-        init = load_checkpoint(loop.init_from)
+        init = with_refiner_of(load_checkpoint(loop.init_from), spec_of(model), task.role)
         load_into(model, init, task.role, use_ema=True)
         if ema is not None:
             ema.model.load_state_dict(model.state_dict())

@@ -13,16 +13,19 @@ from sfxgen.configs import Prediction
 from sfxgen.samplers import SamplerName
 from tests.exporters.tiny_components import (
     DENOISER,
+    DENOISER_REFINED,
     DIFFUSION,
     MEL,
     VOCODER,
+    perturb,
     tiny,
     tiny_query_exporter,
 )
 
 
-def test_denoiser_graph_parity_dynamic_axes(tmp_path: Path) -> None:
-    model = tiny("denoiser_1d", DENOISER)
+@pytest.mark.parametrize("config", [DENOISER, DENOISER_REFINED], ids=["unet", "unet+refiner"])
+def test_denoiser_graph_parity_dynamic_axes(tmp_path: Path, config: Denoiser1DConfig) -> None:
+    model = perturb(tiny("denoiser_1d", config))  # non-zero output convs, as after training
     spec = export_denoiser(model, tmp_path / "d.onnx")
     assert [t.name for t in spec.inputs] == ["x_t", "t", "cond", "cond_mask"]
     assert spec.config["frames_multiple"] == 2 and spec.config["type"] == "denoiser_1d"

@@ -6,14 +6,23 @@ import pytest
 import torch
 
 from exporters.checkpoint import CheckpointError, build_component, load_checkpoint, make_checkpoint, save_checkpoint
-from exporters.configs import MagnitudePostNetConfig
+from exporters.configs import Denoiser1DConfig, MagnitudePostNetConfig
 from exporters.export import export_bundle
 from exporters.import_bundle import checkpoint_from_bundle, main
-from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, VOCODER, perturb, tiny, tiny_query_exporter
+from tests.exporters.tiny_components import (
+    DENOISER,
+    DENOISER_REFINED,
+    DIFFUSION,
+    MEL,
+    VOCODER,
+    perturb,
+    tiny,
+    tiny_query_exporter,
+)
 
 
-def _bundle(tmp_path: Path) -> tuple[torch.nn.Module, Path]:
-    model = perturb(tiny("denoiser_1d", DENOISER))  # non-zero output conv, as after training
+def _bundle(tmp_path: Path, config: Denoiser1DConfig = DENOISER) -> tuple[torch.nn.Module, Path]:
+    model = perturb(tiny("denoiser_1d", config))  # non-zero output conv, as after training
     ck = make_checkpoint({"denoiser": model}, mel=MEL, diffusion=DIFFUSION, ema={"denoiser": model}, step=7)
     export_bundle(save_checkpoint(tmp_path / "model.pt", ck), tmp_path / "b", query_exporter=tiny_query_exporter)
     return model, tmp_path / "b"
@@ -25,8 +34,9 @@ def _assert_same_weights(back: torch.nn.Module, model: torch.nn.Module) -> None:
         np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=0, atol=1e-7, err_msg=name)
 
 
-def test_recovers_every_weight_of_the_exported_denoiser(tmp_path: Path) -> None:
-    model, bundle_dir = _bundle(tmp_path)
+@pytest.mark.parametrize("config", [DENOISER, DENOISER_REFINED], ids=["unet", "unet+refiner"])
+def test_recovers_every_weight_of_the_exported_denoiser(tmp_path: Path, config: Denoiser1DConfig) -> None:
+    model, bundle_dir = _bundle(tmp_path, config)
     assert main([str(bundle_dir), str(tmp_path / "back.pt")]) == 0
     ckpt = load_checkpoint(tmp_path / "back.pt")
     assert ckpt.diffusion.prediction == DIFFUSION.prediction and ckpt.mel == MEL

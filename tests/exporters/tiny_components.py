@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -21,6 +22,7 @@ DIFFUSION = DiffusionConfig(schedule=ScheduleConfig(num_train_steps=100), predic
 DENOISER = Denoiser1DConfig(
     n_mels=16, cond_dim=E, channels=16, channel_mults=(1, 2), num_res_blocks=1, norm_groups=4, num_heads=2
 )
+DENOISER_REFINED = dataclasses.replace(DENOISER, refiner_channels=8)  # with the 2-D frequency refiner
 VOCODER = VocosConfig(n_mels=16, n_fft=256, hop_length=64, win_length=256, dim=32, intermediate_dim=64, num_layers=2)
 
 

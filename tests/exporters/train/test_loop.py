@@ -157,3 +157,25 @@ def test_listening_samples_through_a_vocoder_checkpoint(fake_corpus: Path, tmp_p
     assert len(wavs) == 4  # one validation prompt per category of the fake corpus
     wave, sr = sf.read(wavs[0])
     assert sr == 24000 and len(wave) == 31 * 256 and abs(wave).max() > 0
+
+
+def test_train_only_updates_the_named_parameters(fake_corpus: Path, tmp_path: Path) -> None:
+    """A refiner recipe started from a denoiser without one: the refiner is added and trained alone."""
+    cfg = tiny_denoiser_config(fake_corpus, steps=4)
+    _run(cfg, tmp_path / "base", tmp_path / "cache")
+    model = {**cfg.model, "config": {**cfg.model["config"], "refiner_channels": 8, "refiner_blocks": 1}}
+    tuned = cfg.replace(
+        model=model,
+        optim=dataclasses.replace(cfg.optim, train_only=("refiner.",)),
+        loop=dataclasses.replace(cfg.loop, init_from=str(tmp_path / "base" / "last.pt")),
+    )
+    _run(tuned, tmp_path / "tuned", tmp_path / "cache")
+    base = load_checkpoint(tmp_path / "base" / "last.pt").components["denoiser"].ema
+    new = load_checkpoint(tmp_path / "tuned" / "last.pt").components["denoiser"]
+    assert new.spec["config"]["refiner_channels"] == 8
+    assert all(torch.equal(base[k], new.state_dict[k]) for k in base)  # frozen, EMA included
+    assert all(torch.equal(base[k], new.ema[k]) for k in base)
+    assert new.state_dict["refiner.conv_out.weight"].abs().sum() > 0  # trained from its zero start
+    with pytest.raises(ValueError, match="names no parameter"):
+        nothing = tuned.replace(optim=dataclasses.replace(cfg.optim, train_only=("nope.",)))
+        _run(nothing, tmp_path / "x", tmp_path / "cache")

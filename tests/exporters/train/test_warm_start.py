@@ -1,7 +1,10 @@
+import dataclasses
+
+import pytest
 import torch
 
 from exporters.checkpoint import build_component, load_checkpoint, make_checkpoint, save_checkpoint
-from exporters.train.warm_start import main, rescale_condition
+from exporters.train.warm_start import add_refiner, main, rescale_condition
 from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, perturb, tiny
 
 
@@ -35,3 +38,24 @@ def test_rescale_refuses_a_non_positive_scale():
         assert "positive" in str(exc)
     else:
         raise AssertionError("expected ValueError")
+
+
+def test_added_refiner_keeps_the_function_until_trained(tmp_path):
+    model = perturb(tiny("denoiser_1d", DENOISER)).eval()
+    save_checkpoint(tmp_path / "a.pt", make_checkpoint({"denoiser": model}, mel=MEL, diffusion=DIFFUSION, step=7))
+    assert main([str(tmp_path / "a.pt"), str(tmp_path / "b.pt"), "--refiner-channels", "8"]) == 0
+    new = load_checkpoint(tmp_path / "b.pt")
+    assert new.meta["warm_start"] == {"from_step": 7, "refiner": [8, 2]}
+    b = build_component(new, "denoiser")
+    assert b.refiner is not None and b.config.refiner_channels == 8
+    with torch.no_grad():
+        torch.testing.assert_close(model(*_inputs()), b(*_inputs()), atol=1e-6, rtol=1e-6)
+        next(iter(b.refiner.conv_out.parameters())).add_(0.1)  # a trained refiner changes the output
+        assert not torch.allclose(model(*_inputs()), b(*_inputs()), atol=1e-3)
+    with pytest.raises(ValueError, match="already has a refiner"):
+        add_refiner(new, 8)
+
+
+def test_refiner_channels_must_fit_its_groups():
+    with pytest.raises(ValueError, match="multiple of 8"):
+        dataclasses.replace(DENOISER, refiner_channels=12)
