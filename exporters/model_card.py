@@ -144,6 +144,32 @@ def card_with_vocoder(
     return {**base, "vocoder": vocoder, "limitations": _limitations(vocoder)}
 
 
+def card_with_denoiser(
+    base: dict[str, Any], denoiser_run: Path, history: str = "", hardware: str = CPU_VM
+) -> dict[str, Any]:
+    """A shipped card with a new denoiser run that continued the shipped denoiser; corpus and vocoder kept.
+
+    The shipped denoiser's own facts and history follow the new ``history``, so the card still tells the
+    whole way from the first run.
+    """
+    if not {"corpus", "denoiser"} <= set(base):
+        raise ValueError("the base card has no corpus or denoiser section (was it written by exporters.model_card?)")
+    old = base["denoiser"]
+    before = (
+        f"Before that: {old['steps']} steps (final batch size {old['batch_size']}, final loss {old['final_loss']:.3f}) "
+        f"on {old['hardware']}. {old.get('history', '')}"
+    ).strip()
+    run_card = denoiser_run / "data_card.json"
+    denoiser = {
+        **old,
+        **_run_facts(denoiser_run),
+        "history": f"{history} {before}".strip(),
+        "hardware": hardware,
+        "training_data": json.loads(run_card.read_text()) if run_card.is_file() else old.get("training_data"),
+    }
+    return {**base, "denoiser": denoiser}
+
+
 def to_markdown(card: dict[str, Any]) -> str:
     c, d, v = card["corpus"], card["denoiser"], card["vocoder"]
     lines = [
@@ -183,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, help="the corpus the denoiser trained on")
     parser.add_argument("--denoiser-run", type=Path)
     parser.add_argument(
-        "--base-bundle", type=Path, help="instead of --corpus / --denoiser-run: keep this bundle's corpus and denoiser"
+        "--base-bundle",
+        type=Path,
+        help="instead of --corpus: keep this bundle's card (or a card JSON), replacing what --denoiser-run / "
+        "--vocoder-run continued",
     )
     parser.add_argument("--vocoder-run", type=Path, default=None, help="omit when the bundle uses Griffin-Lim")
     parser.add_argument("--history", default="", help="earlier runs the denoiser was warm-started from, in words")
@@ -194,12 +223,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.base_bundle is not None:
-        if args.corpus or args.denoiser_run or args.vocoder_run is None:
-            parser.error("--base-bundle takes a --vocoder-run and no --corpus / --denoiser-run")
+        if args.corpus or (args.denoiser_run is None and args.vocoder_run is None):
+            parser.error("--base-bundle takes a --denoiser-run and/or a --vocoder-run, and no --corpus")
         from sfxgen.bundle import load_bundle
 
-        base = load_bundle(args.base_bundle).data_card
-        card = card_with_vocoder(base, args.vocoder_run, args.vocoder_history, args.vocoder_hardware)
+        if args.base_bundle.is_file():  # a card JSON written by this tool
+            card = json.loads(args.base_bundle.read_text())
+        else:
+            card = load_bundle(args.base_bundle).data_card
+        if args.denoiser_run is not None:
+            card = card_with_denoiser(card, args.denoiser_run, args.history, args.hardware)
+        if args.vocoder_run is not None:
+            card = card_with_vocoder(card, args.vocoder_run, args.vocoder_history, args.vocoder_hardware)
     elif args.corpus is None or args.denoiser_run is None:
         parser.error("give --corpus and --denoiser-run (or --base-bundle)")
     else:

@@ -3,7 +3,15 @@ from pathlib import Path
 
 import pytest
 
-from exporters.model_card import _limitations, build_card, card_with_vocoder, to_markdown
+from exporters.model_card import (
+    CPU_VM,
+    _limitations,
+    build_card,
+    card_with_denoiser,
+    card_with_vocoder,
+    main,
+    to_markdown,
+)
 
 
 def test_card_is_read_from_the_corpus_report_and_run_logs(tmp_path):
@@ -85,3 +93,38 @@ def test_a_shipped_card_takes_a_new_vocoder_run_and_keeps_its_corpus_and_denoise
     assert "32 iterations from a PGHI phase at run time, a random one in training" in old
     with pytest.raises(ValueError, match="no corpus or denoiser"):
         card_with_vocoder({"name": "x"}, run)
+
+
+def test_a_shipped_card_takes_a_denoiser_continuation_and_keeps_the_story(tmp_path):
+    run = tmp_path / "refiner"
+    run.mkdir()
+    (run / "log.csv").write_text("step,loss,lr,grad_norm,sec_per_step,wall_s\n9803,0.22,3e-4,1,0.2,2000\n")
+    model = {"type": "denoiser_1d", "config": {"channels": 96, "refiner_channels": 16, "refiner_blocks": 1}}
+    (run / "config.json").write_text(json.dumps({"model": model, "loop": {"batch_size": 16}, "task": "denoiser"}))
+    base = json.loads((Path(__file__).parents[2] / "models/default/bundle.json").read_text())["data_card"]
+    card = card_with_denoiser(base, run, "The refiner alone, on the frozen UNet of the shipped bundle.")
+    assert card["corpus"] == base["corpus"] and card["vocoder"] == base["vocoder"]
+    d = card["denoiser"]
+    assert d["steps"] == 9803 and d["batch_size"] == 16 and d["model"] == model and d["hardware"] == CPU_VM
+    assert d["history"].startswith("The refiner alone, on the frozen UNet of the shipped bundle. Before that: ")
+    assert f"Before that: {base['denoiser']['steps']} steps" in d["history"]  # the shipped denoiser's facts kept
+    assert base["denoiser"]["history"] in d["history"] and d["training_data"] == base["denoiser"]["training_data"]
+    assert "9803 steps (final batch size 16), final loss 0.220" in to_markdown(card)
+    with pytest.raises(ValueError, match="no corpus or denoiser"):
+        card_with_denoiser({"name": "x"}, run)
+    (tmp_path / "base.json").write_text(json.dumps(base))  # the command takes a card JSON as its base too
+    assert (
+        main(
+            [
+                "--base-bundle",
+                str(tmp_path / "base.json"),
+                "--denoiser-run",
+                str(run),
+                "--out",
+                str(tmp_path / "c.json"),
+            ]
+        )
+        == 0
+    )
+    assert json.loads((tmp_path / "c.json").read_text())["denoiser"]["steps"] == 9803
+    assert "9803 steps" in (tmp_path / "c.md").read_text()
