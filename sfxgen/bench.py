@@ -17,7 +17,9 @@ ratios are what to compare):
   * batch throughput: 2K batches through one engine worker with every core, then through K
     workers with one thread each (K = cores; what ``render --workers`` and the eval use);
   * onnxruntime vs torch eager on the same weights: needs torch, so it is delegated to
-    ``exporters.bench_torch.compare`` when that module and torch are installed.
+    ``exporters.bench_torch.compare`` when that module and torch are installed;
+  * with ``compare``: another bundle's warm generate and denoiser step, timed in alternation with
+    this one's on the same request (what a new graph costs, e.g. a bigger denoiser).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class BenchConfig:
     cold: bool = True  # run the cold-start subprocess
     throughput: bool = True  # compare one all-core worker with one worker per core on a queue of batches
     torch: bool = True  # try the onnxruntime vs torch comparison
+    quality: bool = True  # the few-step vs DDPM quality comparison (the slowest part)
+    compare: Path | None = None  # another bundle timed side by side with this one
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -204,21 +208,9 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         results["bundle"] = {"id": b.bundle_id, "sha256": b.manifest_sha256, "vocoder": engine.pipeline.vocoder.kind}
         try:
             n, dur = config.variations, config.duration
-            counter = iter(range(1_000_000))
-
-            def generate() -> None:
-                req = GenerateRequest(
-                    prompt=config.prompt,
-                    variations=n,
-                    duration=dur,
-                    seed=next(counter) * n,
-                    out_dir=out,
-                    overwrite=True,
-                )
-                engine.generate(req)
-
-            generate()  # warm-up
-            wall = _median_time(generate, config.repeats)
+            timers = _Timers(engine, config, out)
+            timers.generate()  # warm-up
+            wall = _median_time(timers.generate, config.repeats)
             results["rtf"] = {
                 "batch": f"{n} x {dur:g} s",
                 "wall_s": wall,
@@ -227,22 +219,14 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
                 "sampler": b.defaults.sampler,
                 "strength": b.defaults.strength if b.library is not None else 1.0,  # < 1: ceil(steps * it) steps run
             }
-            # one denoiser step (CFG: batch 2N) at the same shape
-            plan = plan_request(
-                GenerateRequest(prompt=config.prompt, variations=n, duration=dur, seed=0, out_dir=out, overwrite=True),
-                b,
-            )
-            cond = engine.pipeline.query.condition(plan.mode, config.prompt, plan.seeds)
-            fn = engine.pipeline.denoiser_fn(cond, plan.guidance)
-            x = np.random.default_rng(0).standard_normal((n, b.mel.n_mels, plan.num_frames))
-            t = np.full(n, b.schedule.num_train_steps // 2, np.int64)
-            fn(x, t)
-            results["denoiser_step_s"] = _median_time(lambda: fn(x, t), max(5, config.repeats))
-            results["denoiser_step_shape"] = (
-                f"({2 * n if plan.guidance != 1.0 else n}, {b.mel.n_mels}, {plan.num_frames})"
-            )
+            timers.step()
+            results["denoiser_step_s"] = _median_time(timers.step, max(5, config.repeats))
+            results["denoiser_step_shape"] = timers.shape
+            if config.compare is not None:
+                results["versus"] = _versus(timers, config, out)
             results["vocoder"] = _vocoder_phase(engine, config)
-            results["quality"] = _quality(engine, config)
+            if config.quality:
+                results["quality"] = _quality(engine, config)
         finally:
             engine.close()
         if config.throughput:
@@ -254,6 +238,68 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             results["onnxruntime_vs_torch"] = {"status": f"failed: {type(exc).__name__}: {exc}"}
     results["targets"] = _targets(results)
     return results
+
+
+class _Timers:
+    """The two timed calls of a bundle: a whole warm generate, and one CFG denoiser step at its shape."""
+
+    def __init__(self, engine: Engine, config: BenchConfig, out: Path) -> None:
+        self.engine, self.config, self.out = engine, config, out
+        self.counter = iter(range(1_000_000))
+        b = engine.bundle
+        n, dur = config.variations, config.duration
+        plan = plan_request(
+            GenerateRequest(prompt=config.prompt, variations=n, duration=dur, seed=0, out_dir=out, overwrite=True), b
+        )
+        cond = engine.pipeline.query.condition(plan.mode, config.prompt, plan.seeds)
+        self._fn = engine.pipeline.denoiser_fn(cond, plan.guidance)
+        self._x = np.random.default_rng(0).standard_normal((n, b.mel.n_mels, plan.num_frames))  # (N, M, T)
+        self._t = np.full(n, b.schedule.num_train_steps // 2, np.int64)
+        self.shape = f"({2 * n if plan.guidance != 1.0 else n}, {b.mel.n_mels}, {plan.num_frames})"
+
+    def generate(self) -> None:
+        n = self.config.variations
+        req = GenerateRequest(
+            prompt=self.config.prompt,
+            variations=n,
+            duration=self.config.duration,
+            seed=next(self.counter) * n,
+            out_dir=self.out,
+            overwrite=True,
+        )
+        self.engine.generate(req)
+
+    def step(self) -> None:
+        self._fn(self._x, self._t)
+
+
+def _versus(ours: _Timers, config: BenchConfig, out: Path) -> dict[str, Any]:
+    """This bundle and ``config.compare`` on the same request, timed in alternation (so drift hits both)."""
+    other = Engine(config.compare, providers=config.providers, num_threads=config.threads)
+    other.start()
+    try:
+        theirs = _Timers(other, config, out / "versus")
+        theirs.generate()  # warm-up
+        theirs.step()
+        times: dict[str, dict[str, list[float]]] = {
+            "generate": {"this": [], "other": []},
+            "step": {"this": [], "other": []},
+        }
+        for what, rounds in (("generate", config.repeats), ("step", max(5, config.repeats))):
+            for _ in range(rounds):
+                for name, timers in (("this", ours), ("other", theirs)):
+                    times[what][name].append(_median_time(getattr(timers, what), 1))
+        med = {what: {k: statistics.median(v) for k, v in d.items()} for what, d in times.items()}
+        return {
+            "bundle": other.bundle.bundle_id,
+            "generate_s": med["generate"],
+            "denoiser_step_s": med["step"],
+            "generate_ratio": med["generate"]["this"] / med["generate"]["other"],
+            "step_ratio": med["step"]["this"] / med["step"]["other"],
+            "shapes": {"this": ours.shape, "other": theirs.shape},
+        }
+    finally:
+        other.close()
 
 
 def _quality(engine: Engine, config: BenchConfig) -> dict[str, Any]:
@@ -343,6 +389,27 @@ def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _quality_rows(q: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [(f"quality: FD {q['fast']} vs {q['reference']}", f"{q['fd_fast_vs_ddpm']:.4f}")]
+    rows.append(("quality: FD floor (DDPM vs DDPM, other seeds)", f"{q['fd_ddpm_vs_ddpm_floor']:.4f}"))
+    rows.append(
+        (
+            "quality: mean-spectrum L1 (fast / floor)",
+            f"{q['mean_spectrum_l1_fast_vs_ddpm']:.4f} / {q['mean_spectrum_l1_floor']:.4f}",
+        )
+    )
+    name = q["fast"].split()[0]
+    for s in q.get("sweep", []):
+        rows.append((f"  {name} {s['steps']} steps: FD vs DDPM / time", f"{s['fd_vs_ddpm']:.4f} / {s['time_s']:.3f} s"))
+    rows.append(
+        (
+            f"time {q['fast']} vs {q['reference']}",
+            f"{q['time_fast_s']:.3f} s vs {q['time_ddpm_s']:.3f} s ({q['speedup']:.1f}x)",
+        )
+    )
+    return rows
+
+
 def format_table(r: dict[str, Any]) -> str:
     """A plain-text table of the results."""
     rows: list[tuple[str, str]] = [
@@ -370,24 +437,24 @@ def format_table(r: dict[str, Any]) -> str:
                 f"{v['pghi']:.3f} s / {v['random']:.3f} s ({v['pghi'] / v['random']:.2f}x)",
             )
         )
-    q = r["quality"]
-    rows.append((f"quality: FD {q['fast']} vs {q['reference']}", f"{q['fd_fast_vs_ddpm']:.4f}"))
-    rows.append(("quality: FD floor (DDPM vs DDPM, other seeds)", f"{q['fd_ddpm_vs_ddpm_floor']:.4f}"))
-    rows.append(
-        (
-            "quality: mean-spectrum L1 (fast / floor)",
-            f"{q['mean_spectrum_l1_fast_vs_ddpm']:.4f} / {q['mean_spectrum_l1_floor']:.4f}",
+    if "versus" in r:
+        vs, this = r["versus"], r["bundle"]["id"]
+        g, st = vs["generate_s"], vs["denoiser_step_s"]
+        rows.append(
+            (
+                f"generate {t['batch']}: {this} / {vs['bundle']}",
+                f"{g['this']:.3f} s / {g['other']:.3f} s ({vs['generate_ratio']:.2f}x)",
+            )
         )
-    )
-    name = q["fast"].split()[0]
-    for s in q.get("sweep", []):
-        rows.append((f"  {name} {s['steps']} steps: FD vs DDPM / time", f"{s['fd_vs_ddpm']:.4f} / {s['time_s']:.3f} s"))
-    rows.append(
-        (
-            f"time {q['fast']} vs {q['reference']}",
-            f"{q['time_fast_s']:.3f} s vs {q['time_ddpm_s']:.3f} s ({q['speedup']:.1f}x)",
+        rows.append(
+            (
+                f"denoiser step {vs['shapes']['this']}: {this} / {vs['bundle']}",
+                f"{1000 * st['this']:.2f} ms / {1000 * st['other']:.2f} ms ({vs['step_ratio']:.2f}x)",
+            )
         )
-    )
+    q = r.get("quality", {})
+    if q:
+        rows.extend(_quality_rows(q))
     if "throughput" in r:
         tp = r["throughput"]
         one, per = tp["one_worker"], tp["per_core"]

@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocess")
     parser.add_argument("--no-torch", action="store_true", help="skip onnxruntime vs torch eager")
     parser.add_argument("--no-throughput", action="store_true", help="skip one all-core worker vs one worker per core")
+    parser.add_argument("--no-quality", action="store_true", help="skip the few-step vs DDPM quality comparison")
+    parser.add_argument("--compare", default=None, help="another bundle: time its generate and denoiser step beside")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--save", type=Path, default=None, help="also write the JSON results to this file")
 
@@ -50,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         cold=not args.no_cold,
         torch=not args.no_torch,
         throughput=not args.no_throughput,
+        quality=not args.no_quality,
+        compare=resolve_bundle(args.compare) if args.compare else None,
     )
     try:
         results = run_bench(config)

@@ -38,3 +38,18 @@ def test_bench_runs_and_prints_a_table(tiny_bundle):
     assert (tp["per_core"]["workers"], tp["per_core"]["threads"]) == (cores, 1)
     assert tp["speedup"] == pytest.approx(tp["one_worker"]["wall_s"] / tp["per_core"]["wall_s"])
     assert f"throughput {2 * cores} x (2 x 0.5 s)" in table
+
+
+def test_bench_times_another_bundle_side_by_side(tiny_bundle):
+    cfg = BenchConfig(
+        bundle=tiny_bundle, variations=2, duration=0.5, repeats=2, cold=False, torch=False, providers="cpu",
+        throughput=False, quality=False, compare=tiny_bundle,
+    )  # fmt: skip
+    r = run_bench(cfg)
+    vs = r["versus"]
+    assert "quality" not in r and vs["shapes"]["this"] == vs["shapes"]["other"] == r["denoiser_step_shape"]
+    assert vs["generate_ratio"] == pytest.approx(vs["generate_s"]["this"] / vs["generate_s"]["other"])
+    assert vs["step_ratio"] == pytest.approx(vs["denoiser_step_s"]["this"] / vs["denoiser_step_s"]["other"])
+    assert all(v > 0 for d in (vs["generate_s"], vs["denoiser_step_s"]) for v in d.values())
+    table = format_table(r)
+    assert f"generate 2 x 0.5 s: {r['bundle']['id']} / {vs['bundle']}" in table and "quality" not in table
