@@ -84,3 +84,18 @@ def test_shipped_recipes_parse() -> None:
     for name in names:
         config = load_config(RECIPES_DIR / f"{name}.toml")
         parse_spec(config.model, name)
+
+
+def test_refiner_recipe_grows_the_shipped_denoiser() -> None:
+    """`--init-from models/default` works: the recipe is the bundle's denoiser plus a refiner, trained alone."""
+    import json
+
+    from exporters.train.config import RECIPES_DIR, load_config
+
+    config = load_config(RECIPES_DIR / "default_refiner.toml")
+    shipped = json.loads((Path(__file__).parents[3] / "models/default/bundle.json").read_text())
+    have = shipped["graphs"]["denoiser"]["config"]["config"]
+    want = config.model["config"]
+    assert want["refiner_channels"] > 0 and config.optim.train_only == ("refiner.",)
+    base = {k: v for k, v in want.items() if not k.startswith("refiner_")}
+    assert {k: have[k] for k in base} == {k: (list(v) if isinstance(v, tuple) else v) for k, v in base.items()}
