@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import logging
 from pathlib import Path
 
 from exporters.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from exporters.configs import build, spec_of
+from exporters.configs import build, parse_spec, spec_of
 
 log = logging.getLogger(__name__)
 FIRST_COND_LAYER = "embed.cond_mlp.0.weight"  # Linear(E, D) that the scaled condition enters
@@ -67,13 +68,13 @@ def with_refiner_of(ckpt: Checkpoint, spec: dict, role: str = "denoiser") -> Che
     comp = ckpt.components.get(role)
     if comp is None or comp.spec["type"] != "denoiser_1d" or spec.get("type") != "denoiser_1d":
         return ckpt
-    have, want = comp.spec["config"], spec["config"]
-    channels = int(want.get("refiner_channels", 0))
-    others_equal = all(have.get(k) == v for k, v in want.items() if not k.startswith("refiner_"))
-    if not channels or have.get("refiner_channels", 0) or not others_equal:
+    have, want = parse_spec(comp.spec)[1], parse_spec(spec)[1]
+    if have.refiner_channels or not want.refiner_channels:
         return ckpt
-    log.info("adding a %d-channel frequency refiner (identity until trained) to %s", channels, ckpt.path or role)
-    return add_refiner(ckpt, channels, int(want.get("refiner_blocks", 2)), role)
+    if dataclasses.replace(want, refiner_channels=0, refiner_blocks=have.refiner_blocks) != have:
+        return ckpt  # another UNet: load_into names the difference
+    log.info("adding a %d-channel frequency refiner (identity until trained) to %s", want.refiner_channels, ckpt.path)
+    return add_refiner(ckpt, want.refiner_channels, want.refiner_blocks, role)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from exporters.checkpoint import build_component, load_checkpoint, make_checkpoint, save_checkpoint
-from exporters.train.warm_start import add_refiner, main, rescale_condition
+from exporters.train.warm_start import add_refiner, main, rescale_condition, with_refiner_of
 from tests.exporters.tiny_components import DENOISER, DIFFUSION, MEL, perturb, tiny
 
 
@@ -59,3 +59,15 @@ def test_added_refiner_keeps_the_function_until_trained(tmp_path):
 def test_refiner_channels_must_fit_its_groups():
     with pytest.raises(ValueError, match="multiple of 8"):
         dataclasses.replace(DENOISER, refiner_channels=12)
+
+
+def test_a_refiner_is_added_only_to_the_same_unet():
+    ckpt = make_checkpoint({"denoiser": tiny("denoiser_1d", DENOISER)}, mel=MEL, diffusion=DIFFUSION)
+    spec = ckpt.components["denoiser"].spec
+    with_refiner = {**spec, "config": {**spec["config"], "refiner_channels": 8, "refiner_blocks": 1}}
+    grown = with_refiner_of(ckpt, with_refiner)
+    assert grown.components["denoiser"].spec["config"]["refiner_channels"] == 8
+    assert with_refiner_of(ckpt, spec) is ckpt  # nothing to add
+    assert with_refiner_of(grown, with_refiner) is grown  # already there
+    other = {**with_refiner, "config": {**with_refiner["config"], "channels": 32, "norm_groups": 8}}
+    assert with_refiner_of(ckpt, other) is ckpt  # another UNet: left for load_into to refuse
