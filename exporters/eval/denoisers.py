@@ -59,9 +59,9 @@ def held_out_crops(
 ) -> tuple[np.ndarray, list[str]]:
     """(N, M, frames) diffusion-space crops (silence-padded, every ``frames`` from the start) and captions."""
     rows = [json.loads(x) for x in (corpus / "manifest.jsonl").read_text().splitlines() if x.strip()]
-    rows = [r for r in rows if r.get("split") in splits]
+    rows = [r for r in rows if r.get("split") in splits and r.get("captions")]
     if not rows:
-        raise ValueError(f"{corpus}/manifest.jsonl has no clips in splits {list(splits)}")
+        raise ValueError(f"{corpus}/manifest.jsonl has no captioned clips in splits {list(splits)}")
     silence = (np.log(mel.log_floor) - mel.norm_mean) / mel.norm_std
     crops, captions = [], []
     for r in rows:
