@@ -62,7 +62,7 @@ def held_out_crops(
     rows = [r for r in rows if r.get("split") in splits and r.get("captions")]
     if not rows:
         raise ValueError(f"{corpus}/manifest.jsonl has no captioned clips in splits {list(splits)}")
-    silence = (np.log(mel.log_floor) - mel.norm_mean) / mel.norm_std
+    silence = float(normalize(np.log(mel.log_floor), mel))  # a silent mel bin in diffusion space
     crops, captions = [], []
     for r in rows:
         x = normalize(log_mel(load_audio(corpus / r["path"], mel.sample_rate, 20.0), mel), mel)  # (M, T)
