@@ -99,3 +99,17 @@ def test_refiner_recipe_grows_the_shipped_denoiser() -> None:
     assert want["refiner_channels"] > 0 and config.optim.train_only == ("refiner.",)
     base = {k: v for k, v in want.items() if not k.startswith("refiner_")}
     assert {k: have[k] for k in base} == {k: (list(v) if isinstance(v, tuple) else v) for k, v in base.items()}
+
+
+def test_joint_recipe_continues_the_shipped_denoiser() -> None:
+    """`default_joint` is the shipped denoiser's architecture exactly, refiner included, with every weight free."""
+    import json
+
+    from exporters.train.config import RECIPES_DIR, load_config
+
+    config = load_config(RECIPES_DIR / "default_joint.toml")
+    shipped = json.loads((Path(__file__).parents[3] / "models/default/bundle.json").read_text())
+    have = shipped["graphs"]["denoiser"]["config"]["config"]
+    want = {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.model["config"].items()}
+    assert {k: have[k] for k in want} == want and have["refiner_channels"] > 0
+    assert not config.optim.train_only and config.optim.lr < load_config(RECIPES_DIR / "default_refiner.toml").optim.lr
