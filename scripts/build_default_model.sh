@@ -25,6 +25,11 @@ mkdir -p "$runs/default_refiner"
 OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe default_refiner --data "$corpus" \
   --out "$runs/default_refiner" --init-from "$runs/default_denoiser/last.pt" --cache-dir "$runs/cache_denoiser" \
   --steps "${REFINER_STEPS:-9800}" --resume --no-progress
+# 2c. then UNet and refiner together at a small learning rate (one process, two threads)
+mkdir -p "$runs/default_joint"
+OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe default_joint --data "$corpus" \
+  --out "$runs/default_joint" --init-from "$runs/default_refiner/last.pt" --cache-dir "$runs/cache_denoiser" \
+  --steps "${JOINT_STEPS:-14100}" --resume --no-progress
 # 3. vocoder: mel -> magnitude post-net trained through the runtime's Griffin-Lim from a PGHI start (one
 #    process, two threads). The shipped one took 7180 steps from random starts, then 4000 from PGHI
 #    (vocoder.gl_phase_init was added in between; docs/training.md)
@@ -36,10 +41,12 @@ OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe mag_postnet_gl --
   --vocoder-run "$runs/vocoder_glpost" --hardware "${HARDWARE:-CPU only (2-core shared VM)}" --out "$runs/unet_card.json"
 .venv/bin/python -m exporters.model_card --base-bundle "$runs/unet_card.json" --denoiser-run "$runs/default_refiner" \
   --history "A 2-D frequency refiner trained alone on the frozen UNet (recipe default_refiner)." \
-  --out "$runs/model_card.json"
+  --out "$runs/refiner_card.json"
+.venv/bin/python -m exporters.model_card --base-bundle "$runs/refiner_card.json" --denoiser-run "$runs/default_joint" \
+  --history "UNet and refiner then trained together (recipe default_joint)." --out "$runs/model_card.json"
 export_default() {  # $1: the bundle's default guidance w
-  $sfx export "$runs/default_refiner/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default \
-    --encoder-precision fp16 --bundle-id sfxgen-default-v8 \
+  $sfx export "$runs/default_joint/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default \
+    --encoder-precision fp16 --bundle-id sfxgen-default-v9 \
     --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" --data-card "$runs/model_card.json" \
     --steps 25 --sampler dpmpp_2m --guidance "$1" --overwrite
   cp "$runs/model_card.md" models/default/DATA_CARD.md
