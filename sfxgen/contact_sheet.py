@@ -15,6 +15,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image, ImageDraw
 
+from sfxgen.licences import describe, licence_counts, unhonoured
 from sfxgen.manifest import ManifestEntry
 from sfxgen.wavfile import atomic_write_bytes
 
@@ -48,9 +49,25 @@ def _fmt(v: float | None, unit: str) -> str:
     return "–" if v is None else f"{v:.1f} {unit}"
 
 
-def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: str) -> Path:
+def licence_note(entries: Iterable[ManifestEntry], licence: str) -> str:
+    """One paragraph: the declared licence and the licences of the recordings files started from."""
+    counts = licence_counts(e.source_licence for e in entries)
+    text = f"Licence declared by the pack: {licence}." if licence else "The pack declares no licence."
+    if counts:
+        text += (
+            f" {sum(counts.values())} files are variations of library recordings, whose terms may apply to them: "
+            f"{describe(counts)}."
+        )
+        missing = unhonoured(licence, counts)
+        if missing:
+            text += f" Not named by the declared licence: {', '.join(missing)}."
+    return text
+
+
+def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: str, licence: str = "") -> Path:
     """Draw missing waveform PNGs and write ``out_dir/contact_sheet.html``; return its path."""
     out_dir = Path(out_dir)
+    entries = list(entries)
     png_dir = out_dir / "contact"
     png_dir.mkdir(exist_ok=True)
     rows = []
@@ -64,7 +81,13 @@ def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: 
             "<tr>"
             f'<td><img src="contact/{html.escape(png.name)}" width="{WIDTH}" height="{HEIGHT}" alt=""></td>'
             f'<td><a href="{html.escape(e.file)}">{html.escape(e.file)}</a><br>'
-            f"<small>{html.escape(e.prompt)}</small></td>"
+            f"<small>{html.escape(e.prompt)}</small>"
+            + (
+                f"<br><small>from {html.escape(e.source_clip)} ({html.escape(e.source_licence)})</small>"
+                if e.source_clip
+                else ""
+            )
+            + "</td>"
             f"<td>{html.escape(e.catid)}<br><small>{html.escape(e.category)}-{html.escape(e.subcategory)}</small></td>"
             f"<td>{e.seed}</td><td>{e.duration_s:.2f} s</td>"
             f"<td>{_fmt(e.sample_peak_dbfs, 'dBFS')}<br>{_fmt(e.true_peak_dbtp, 'dBTP')}</td>"
@@ -77,6 +100,7 @@ def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: 
         "<style>body{font-family:sans-serif;background:#111;color:#ddd}table{border-collapse:collapse}"
         "td,th{padding:4px 8px;border-bottom:1px solid #333;vertical-align:top}a{color:#8cf}</style>"
         f"</head><body><h1>{html.escape(title)}</h1><p>{len(rows)} files</p>"
+        f"<p>{html.escape(licence_note(entries, licence))}</p>"
         "<table><tr><th>waveform</th><th>file / prompt</th><th>CatID</th><th>seed</th><th>length</th>"
         "<th>peak</th><th>loudness</th></tr>\n" + "\n".join(rows) + "\n</table></body></html>\n"
     )

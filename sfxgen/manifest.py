@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from sfxgen.licences import licence_counts
 from sfxgen.wavfile import atomic_write_bytes
 
 MANIFEST_VERSION = 1
@@ -73,7 +74,14 @@ def shard_manifest_name(k: int, n: int) -> str:
 
 
 def manifest_json(entries: Iterable[ManifestEntry], header: dict[str, Any]) -> bytes:
-    body = {**header, "manifest_version": MANIFEST_VERSION, "files": [dataclasses.asdict(e) for e in entries]}
+    """The manifest: ``header``, ``source_licences`` ({licence: files}, derived from the entries) and ``files``."""
+    entries = list(entries)
+    body = {
+        **header,
+        "source_licences": licence_counts(e.source_licence for e in entries),
+        "manifest_version": MANIFEST_VERSION,
+        "files": [dataclasses.asdict(e) for e in entries],
+    }
     return (json.dumps(body, indent=1, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
 
 
@@ -103,7 +111,7 @@ def read_manifest(path: Path) -> tuple[dict[str, Any], list[ManifestEntry]]:
         raise ManifestError(f"{path}: unreadable manifest ({exc}); delete it to re-render that shard") from exc
     if not isinstance(data, dict) or data.get("manifest_version") != MANIFEST_VERSION:
         raise ManifestError(f"{path}: not an sfxgen manifest (version {MANIFEST_VERSION})")
-    header = {k: v for k, v in data.items() if k not in ("files", "manifest_version")}
+    header = {k: v for k, v in data.items() if k not in ("files", "manifest_version", "source_licences")}
     return header, [ManifestEntry.from_dict(d) for d in data.get("files", [])]
 
 

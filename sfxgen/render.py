@@ -35,6 +35,7 @@ from sfxgen import __version__
 from sfxgen.bundle import sha256_file
 from sfxgen.contact_sheet import write_contact_sheet
 from sfxgen.finishing import FinishedAudio, measure
+from sfxgen.licences import licence_counts, unhonoured, unhonoured_message
 from sfxgen.manifest import (
     ManifestEntry,
     ManifestError,
@@ -116,6 +117,10 @@ class RenderReport:
     files: tuple[Path, ...]  # every file of this shard that exists and is verified
     manifest: Path | None  # merged manifest.json (None if cancelled)
     contact_sheet: Path | None
+    license: str = ""  # the pack's declared licence
+    # {licence: files} of this shard's files that start from a library recording whose licence has
+    # conditions the pack's declared licence does not name (empty when none, or none declared)
+    unhonoured_licences: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def select_sounds(pack: Pack, names: Sequence[str] | None) -> tuple[SoundSpec, ...]:
@@ -413,6 +418,7 @@ def render_pack(
         "bundle_sha256": getattr(bundle, "manifest_sha256", ""),
         "created": pack.library.created.isoformat(),
         "license": pack.library.license,
+        "model_license": getattr(bundle, "license", ""),
         "shard": str(shard),
         "sfxgen_version": __version__,
     }
@@ -446,6 +452,7 @@ def render_pack(
         on_progress(done, total, None)
 
     rendered, cancelled = 0, False
+    warned: set[str] = set()  # licences already warned about
     pending: collections.deque = collections.deque()
     queue = list(todo)
     try:
@@ -459,6 +466,13 @@ def render_pack(
             result = _wait(job, cancel)
             for e in _finish_batch(pack, b, result, out_dir):
                 done_entries[e.file] = e
+                if e.source_licence not in warned and unhonoured(pack.library.license, [e.source_licence]):
+                    warned.add(e.source_licence)
+                    logger.warning(
+                        "%s is a variation of library recording %s (%s), whose terms may apply to it; the pack "
+                        "declares license %r. Declare a licence that honours it, or set strength = 1 (model only)",
+                        e.file, e.source_clip, e.source_licence, pack.library.license,
+                    )  # fmt: skip
                 rendered += 1
                 done += 1
                 if on_progress:
@@ -481,8 +495,12 @@ def render_pack(
     if not cancelled:
         merged, all_entries = merge_manifests([out_dir], out_dir)
         if contact_sheet:
-            sheet = write_contact_sheet(out_dir, all_entries, title=pack.library.name)
+            sheet = write_contact_sheet(out_dir, all_entries, title=pack.library.name, licence=pack.library.license)
     files = tuple(out_dir / e.file for e in sorted(done_entries.values(), key=lambda e: e.order))
+    carried = licence_counts(e.source_licence for e in done_entries.values())
+    bad = {lic: n for lic, n in carried.items() if lic in unhonoured(pack.library.license, carried)}
+    if bad:
+        logger.warning("%s", unhonoured_message(bad, pack.library.license))
     report = RenderReport(
         pack=pack.library.name,
         out_dir=out_dir,
@@ -495,6 +513,8 @@ def render_pack(
         files=files,
         manifest=merged,
         contact_sheet=sheet,
+        license=pack.library.license,
+        unhonoured_licences=bad,
     )
     logger.info("render %s shard %s: %d rendered, %d verified from before, %d total%s",
                 pack.library.name, shard, rendered, skipped, total, " (cancelled)" if cancelled else "")  # fmt: skip

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfxgen.licences import unhonoured_message
 from sfxgen.paths import default_presets
 from ui import media
 
@@ -308,6 +309,8 @@ class RenderDialog(QDialog):
     def _on_finished(self, token: int, report: Any) -> None:
         if self._mine(token):
             self.bar.setValue(1000)
+            if report.unhonoured_licences:
+                self.log.appendPlainText("licence: " + unhonoured_message(report.unhonoured_licences, report.license))
             self._done(
                 f"done: {report.rendered} rendered, {report.skipped} already there, {report.total} files "
                 f"in {report.seconds:.1f} s → {report.out_dir}",

@@ -154,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         "seconds": round(report.seconds, 2),
         "manifest": str(report.manifest) if report.manifest else None,
         "contact_sheet": str(report.contact_sheet) if report.contact_sheet else None,
+        "unhonoured_licences": report.unhonoured_licences,
     }
     if args.json:
         print(json.dumps(summary))

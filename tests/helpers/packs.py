@@ -40,9 +40,11 @@ def pack_toml(
     defaults: dict[str, object],
     sounds: list[dict[str, object]],
     designer: str | None = None,
+    license: str | None = None,
 ) -> str:
     """Returns the text of a pack: [library], [defaults], then one [[sound]] per entry of ``sounds``."""
     library = {"name": name, **({"designer": designer} if designer is not None else {})}
+    library |= {"license": license} if license is not None else {}
     library |= {"creator_id": "TST", "source_id": source_id, "created": CREATED}
     tables = [_table("[library]", library), _table("[defaults]", defaults)]
     tables += [_table("[[sound]]", s) for s in sounds]

@@ -413,7 +413,7 @@ TINY_CORPUS = (  # (category, caption, split, texture): real-shaped sounds capti
 )
 
 
-def make_tiny_corpus(root: Path, seconds: float = 0.6) -> Path:
+def make_tiny_corpus(root: Path, seconds: float = 0.6, licence: str = "CC0-1.0") -> Path:
     """A corpus folder (manifest.jsonl + FLAC clips at the tiny mel rate): decaying one-shots and steady rain."""
     import soundfile as sf
 
@@ -431,7 +431,7 @@ def make_tiny_corpus(root: Path, seconds: float = 0.6) -> Path:
         rows.append(
             {
                 "id": f"{category}_{k}", "path": path, "split": split, "category": category, "captions": [caption],
-                "licence": "CC0-1.0", "source_package": "tests", "duration_s": seconds,
+                "licence": licence, "source_package": "tests", "duration_s": seconds,
             }
         )  # fmt: skip
     (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

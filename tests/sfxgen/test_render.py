@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -340,3 +341,33 @@ def test_library_seeded_render_lists_source_clips(tmp_path):
     for e in entries:  # the manifest names the recording each file's recipe was seeded from
         assert e.source_clip in ids
         assert e.source_clip == read_wav_metadata(tmp_path / "out" / e.file).recipe.source_clip
+
+
+def test_render_flags_recording_licences_the_pack_does_not_name(tmp_path, caplog):
+    from tests.helpers.tiny_bundle import add_tiny_library, make_tiny_bundle, make_tiny_corpus
+
+    corpus = make_tiny_corpus(tmp_path / "corpus", licence="CC-BY-SA-3.0")
+    root = add_tiny_library(make_tiny_bundle(tmp_path / "b"), corpus, strength=0.5)
+    rain = RAIN | {"count": 2, "seed": 4}
+    defaults = {"duration": 0.5, "batch": 2, "steps": 2, "sampler": "ddim"}
+    reports = {}
+    with Engine(root, num_threads=1) as eng:
+        for lic in ("CC0-1.0", "CC-BY-SA-3.0 / GPL-2+", None):
+            text = pack_toml("Lib Test", "LIB", defaults, [rain], license=lic)
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger="sfxgen.render"):
+                reports[lic] = render_pack(write_pack(tmp_path, text), tmp_path / str(lic).replace("/", "_"), eng)
+            reports[lic, "log"] = caplog.text
+    bad = reports["CC0-1.0"]
+    assert bad.unhonoured_licences == {"CC-BY-SA-3.0": 2} and bad.license == "CC0-1.0"
+    assert "library recording" in reports["CC0-1.0", "log"] and "'CC0-1.0' does not name" in reports["CC0-1.0", "log"]
+    data = json.loads(bad.manifest.read_text())
+    assert data["source_licences"] == {"CC-BY-SA-3.0": 2} and data["license"] == "CC0-1.0"
+    assert data["model_license"] == "CC0-1.0 (random test weights)"  # the bundle's own
+    sheet = bad.contact_sheet.read_text()
+    assert "2 files are variations of library recordings" in sheet
+    assert "Not named by the declared licence: CC-BY-SA-3.0." in sheet
+    for ok in ("CC-BY-SA-3.0 / GPL-2+", None):  # a licence that names it, or none declared: nothing to flag
+        assert reports[ok].unhonoured_licences == {} and "does not name" not in reports[ok, "log"]
+        assert json.loads(reports[ok].manifest.read_text())["source_licences"] == {"CC-BY-SA-3.0": 2}
+    assert "The pack declares no licence. 2 files" in reports[None].contact_sheet.read_text()
