@@ -19,6 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--real", type=int, default=2, help="real recordings per prompt (default 2)")
     make.add_argument("--no-noise", action="store_true", help="only the bundle's default start, not pure noise too")
     make.add_argument(
+        "--sample-rate",
+        type=int,
+        default=48000,
+        choices=(24000, 44100, 48000),
+        help="rate of the clips (default 48000; 24000, the default model's own rate, halves the folder)",
+    )
+    make.add_argument(
         "--prompt",
         action="append",
         default=[],
@@ -59,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
         if not text.strip() or not category.strip():
             return fail(f"--prompt {spec!r}: write it as TEXT=CATEGORY, e.g. 'a door slams=door'")
         prompts.append((text.strip(), category.strip()))
-    config = ListeningConfig(clips=args.clips, real=args.real, starts=(None,) if args.no_noise else (None, 1.0))
+    config = ListeningConfig(
+        clips=args.clips,
+        real=args.real,
+        starts=(None,) if args.no_noise else (None, 1.0),
+        sample_rate=args.sample_rate,
+    )
     if prompts:
         import dataclasses
 

@@ -149,8 +149,9 @@ def test_listen_make_takes_the_prompts_it_is_given(tmp_path: Path, capsys) -> No
     bundle, corpus = _seeded_bundle(tmp_path)
     out = tmp_path / "test"
     args = ["listen", "make", str(bundle), "--corpus", str(corpus), "--out", str(out), "--clips", "1", "--real", "1"]
-    assert main([*args, "--prompt", "deep rumble=lo", "--no-noise"]) == 0
+    assert main([*args, "--prompt", "deep rumble=lo", "--no-noise", "--sample-rate", "24000"]) == 0
     key = json.loads((out / "key.json").read_text())
+    assert {sf.info(out / c["clip"]).samplerate for c in key["clips"]} == {24000}
     assert [(c["prompt"], c["kind"]) for c in sorted(key["clips"], key=lambda c: c["kind"])] == [
         ("deep rumble", "generated"),
         ("deep rumble", "real"),
