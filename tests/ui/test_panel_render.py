@@ -58,3 +58,22 @@ def test_render_dialog_reports_a_broken_pack(qtbot, window, tmp_path):
     assert done.args == ["failed"]
     assert "NOTACATID" in dlg.log.toPlainText()
     assert not list((tmp_path / "lib").rglob("*.wav"))
+
+
+def test_render_dialog_says_which_recording_licences_the_pack_does_not_name(qtbot, window, tmp_path):
+    from sfxgen.render import RenderReport
+
+    dlg = window.open_render_dialog()
+    qtbot.addWidget(dlg)
+    report = RenderReport(
+        pack="Panel Test", out_dir=tmp_path, shard="1/1", total=3, rendered=3, skipped=0, cancelled=False,
+        seconds=1.0, files=(), manifest=None, contact_sheet=None, license="CC0-1.0",
+        unhonoured_licences={"CC-BY-SA-3.0": 2, "GPL-2+": 1},
+    )  # fmt: skip
+    dlg.token = 7
+    with qtbot.waitSignal(dlg.render_done) as done:
+        dlg._on_finished(7, report)
+    log = dlg.log.toPlainText()
+    assert done.args == ["finished"] and "3 rendered" in log
+    assert "3 file(s) are variations of library recordings under CC-BY-SA-3.0 (2), GPL-2+ (1)" in log
+    assert "'CC0-1.0' does not name" in log
