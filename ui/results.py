@@ -7,6 +7,7 @@ and carry a context menu for everything a designer does next with a take.
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import drag, thumbs
+from ui.theme import DIM
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,18 @@ class Variation:
     prompt: str
     duration: float  # seconds (of the file on disk)
     sample_rate: int
-    recipe: Any = None  # sfxgen.recipe.Recipe
+    recipe: Any = None  # the file's recipe: a dict of sfxgen.recipe.Recipe's fields (or a Recipe)
     history_id: int | None = None
     favourite: bool = False
     name: str = ""  # display name after a UCS rename
     tags: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def source_recording(recipe: Any) -> tuple[str, str] | None:
+    """(recording id, licence) of the library recording a take started from, or None."""
+    get = recipe.get if isinstance(recipe, dict) else lambda k: getattr(recipe, k, None)
+    clip = get("source_clip") if recipe is not None else None
+    return (str(clip), str(get("source_licence") or "licence unknown")) if clip else None
 
 
 def to_qimage(rgba: np.ndarray) -> QImage:
@@ -100,6 +109,7 @@ class VariationRow(QWidget):
         text.setSpacing(1)
         self.title = QLabel()
         self.title.setObjectName("rowTitle")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
         self.meta = QLabel()
         self.meta.setObjectName("rowMeta")
         text.addWidget(self.title)
@@ -111,12 +121,17 @@ class VariationRow(QWidget):
         self.update_from(v)
 
     def update_from(self, v: Variation) -> None:
-        title = v.name or v.prompt or "(image query)"
+        title = html.escape(v.name or v.prompt or "(image query)")
+        tip = str(v.path)
+        source = source_recording(v.recipe)
+        if source:  # a variation of a library recording: say whose terms may come with it
+            title += f'  <span style="color:{DIM}; font-weight:400">· {html.escape(source[1])}</span>'
+            tip += f"\nstarted from library recording {source[0]} ({source[1]}); its terms may apply to this file"
         self.title.setText(title)
-        self.title.setToolTip(v.prompt)
+        self.title.setToolTip(v.prompt + (f"\n{tip.splitlines()[1]}" if source else ""))
         khz = f"{v.sample_rate / 1000:g} kHz" if v.sample_rate else ""
         self.meta.setText(f"seed {v.seed}    {v.duration:.2f} s    {khz}    {v.path.suffix[1:].upper()}")
-        self.meta.setToolTip(str(v.path))
+        self.meta.setToolTip(tip)
         self.star.setText("★" if v.favourite else "")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 import wavinfo
 from PySide6.QtCore import Qt
@@ -138,3 +139,25 @@ def test_favourite_and_ucs_rename(qtbot, window, monkeypatch):
     assert Path(window.history_view.entries()[-1].file).name == v.path.name or any(
         e.file == v.path for e in window.history_view.entries()
     )
+
+
+def test_row_names_the_library_recording_a_take_started_from(qtbot, tmp_path):
+    from ui.results import Variation, VariationRow, source_recording
+
+    wav = tmp_path / "take.wav"
+    sf.write(wav, np.zeros(4800), 48000, subtype="PCM_24")
+    recipe = {
+        "prompt": "footsteps on gravel",
+        "seed": 3,
+        "source_clip": "gravel_2-3140ff0c",
+        "source_licence": "GPL-2+",
+    }
+    row = VariationRow(Variation(1, wav, 3, "footsteps on gravel", 0.1, 48000, recipe=recipe))
+    qtbot.addWidget(row)
+    assert row.title.text().startswith("footsteps on gravel  <span") and row.title.text().endswith("· GPL-2+</span>")
+    assert "library recording gravel_2-3140ff0c (GPL-2+); its terms may apply" in row.meta.toolTip()
+    assert "gravel_2-3140ff0c" in row.title.toolTip()
+    plain = VariationRow(Variation(2, wav, 4, "a <b> & c", 0.1, 48000, recipe={"prompt": "x", "seed": 4}))
+    qtbot.addWidget(plain)
+    assert plain.title.text() == "a &lt;b&gt; &amp; c" and plain.meta.toolTip() == str(wav)
+    assert source_recording(None) is None and source_recording({"source_clip": "c"}) == ("c", "licence unknown")
