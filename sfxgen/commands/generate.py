@@ -130,8 +130,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result_dict(result, engine.bundle))
     else:
-        for path, audio in zip(result.files, result.audio, strict=True):
+        for path, audio, recipe in zip(result.files, result.audio, result.recipes, strict=True):
             lufs = "" if audio.lufs is None else f", {audio.lufs:.1f} LUFS"
-            print(f"{path}  (peak {audio.peak_dbfs:.1f} dBFS{lufs})")
+            source = f"; from {recipe.source_licence} recording {recipe.source_clip}" if recipe.source_clip else ""
+            print(f"{path}  (peak {audio.peak_dbfs:.1f} dBFS{lufs}{source})")
         print(f"{len(result.files)} files in {result.elapsed:.2f} s on {result.provider}")
     return 0

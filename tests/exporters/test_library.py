@@ -56,6 +56,19 @@ def test_library_command_checks_its_arguments(tmp_path, corpus, capsys):
     assert load_bundle(root).defaults.strength == 0.9
 
 
+def test_generate_names_the_recording_each_file_started_from(tmp_path, corpus, capsys):
+    root = make_tiny_bundle(tmp_path / "b")
+    assert main(["library", str(root), "--corpus", str(corpus), "--strength", "0.9"]) == 0
+    capsys.readouterr()
+    args = ["generate", "steady rain", "-n", "2", "--seed", "3", "--duration", "0.5", "--steps", "2"]
+    assert main([*args, "--bundle", str(root), "--out", str(tmp_path / "out"), "--threads", "1"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.endswith(")")]
+    ids = {json.loads(r)["id"] for r in (corpus / "manifest.jsonl").read_text().splitlines()}
+    assert len(lines) == 2
+    for line in lines:  # "<file>  (peak -1.0 dBFS, ... LUFS; from CC0-1.0 recording <id>)"
+        assert "; from CC0-1.0 recording " in line and line[:-1].rsplit(" ", 1)[1] in ids
+
+
 def test_data_card_gains_one_library_section_however_often_it_is_built(tmp_path, corpus):
     root = make_tiny_bundle(tmp_path / "b")
     (root / "DATA_CARD.md").write_text("# card\n\nCorpus: tiny.\n")
