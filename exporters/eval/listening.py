@@ -230,15 +230,25 @@ real recording or generated. Clips are in random order and say nothing about the
 this browser as you go; press <b>Save answers</b> at the end and send the downloaded <code>answers.json</code>.</p>
 <p><label>Your name or initials: <input id="who"></label></p>
 <table id="rows"></table>
-<p><button id="save">Save answers</button> <span id="count"></span></p>
+<p><button id="save">Save answers</button> <span id="count"></span> <span id="nostore"></span></p>
 <script>
 const T = /*DATA*/;
 const store = "sfxgen-listening-" + T.clips.length + "-" + T.choices.join("|");
-const saved = JSON.parse(localStorage.getItem(store) || "{}");
+// Answers autosave where the browser lets a page keep them (some refuse localStorage to file:// pages or
+// private windows): without it the test still works, only a reload would lose the answers.
+let storage = null;
+try { storage = window.localStorage; storage.getItem(store); } catch (e) { storage = null; }
+let saved = {};
+try { saved = JSON.parse((storage && storage.getItem(store)) || "{}"); } catch (e) { saved = {}; }
+if (!storage) document.getElementById("nostore").textContent =
+  "(this browser does not keep answers across a reload here: save before you close the page)";
 const ans = saved.answers || {};
 document.getElementById("who").value = saved.listener || "";
 function keep() {
-  localStorage.setItem(store, JSON.stringify({listener: document.getElementById("who").value, answers: ans}));
+  if (storage) {
+    try { storage.setItem(store, JSON.stringify({listener: document.getElementById("who").value, answers: ans})); }
+    catch (e) { /* full or refused: the answers stay in this page */ }
+  }
   const n = Object.values(ans).filter(a => a.label).length;
   document.getElementById("count").textContent = n + " of " + T.clips.length + " named";
 }
@@ -268,7 +278,9 @@ document.getElementById("save").onclick = () => {
   const who = document.getElementById("who").value;
   const blob = new Blob([JSON.stringify({listener: who, answers: ans}, null, 1)], {type: "application/json"});
   const link = document.createElement("a"); link.href = URL.createObjectURL(blob);
-  link.download = "answers" + (who ? "-" + who.replace(/[^A-Za-z0-9_-]/g, "") : "") + ".json"; link.click();
+  link.download = "answers" + (who ? "-" + who.replace(/[^A-Za-z0-9_-]/g, "") : "") + ".json";
+  document.body.appendChild(link); link.click(); link.remove();  // in the document: older Firefox needs it
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 };
 keep();
 </script></body></html>
