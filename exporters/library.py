@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from exporters.corpus.rules import clip_captions
 from sfxgen.bundle import MANIFEST, load_bundle, sha256_file
 from sfxgen.init_audio import read_audio
 from sfxgen.library import LIBRARY_FILE, Library
@@ -46,8 +47,9 @@ def build_library(bundle_dir: Path, corpus: Path, config: LibraryConfig = Librar
         raise ValueError(f"{corpus}: no clips in split {config.split!r}")
     max_samples = int(config.max_seconds * m.sample_rate)
     mels = [normalize(log_mel(read_audio(corpus / r["path"], m.sample_rate)[:max_samples], m), m) for r in rows]
-    captions = [c for r in rows for c in r["captions"]]
-    owner = np.repeat(np.arange(len(rows)), [len(r["captions"]) for r in rows])  # (C,)
+    per_row = [clip_captions(r) for r in rows]  # a rule's own captions where it gives them
+    captions = [c for cs in per_row for c in cs]
+    owner = np.repeat(np.arange(len(rows)), [len(cs) for cs in per_row])  # (C,)
     encoder = QueryEncoder(bundle, ["CPUExecutionProvider"])
     embeds = np.concatenate(
         [encoder.encode_text(captions[i : i + config.batch])[0] for i in range(0, len(captions), config.batch)]

@@ -50,6 +50,7 @@ class Clip:
     duration_s: float
     sample_rate: int
     sha256: str
+    file_captions: tuple[str, ...] = ()  # the rule's own captions, more exact than the category's
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class _Task:
     licence: str
     file: audio.AudioFile | None = None  # None for GM notes
     note: gm.GmNote | None = None
+    captions: tuple[str, ...] = ()  # the rule's own captions (file_captions), if it gives any
 
 
 def fetch_package(name: str, cache_dir: Path) -> Path:
@@ -150,14 +152,15 @@ def _package_tasks(
     )
     tasks = []
     for f in audio.find_audio(source, root):
-        category = rules.classify(source.package, f.source_path)
-        if category is None:
+        rule = rules.match(source.package, f.source_path)
+        if rule is None:
             excluded["unmatched"] += 1
             unmatched.append(f"{source.package}:{f.source_path}")
-        elif category == SKIP:
+        elif rule.category == SKIP:
             excluded["skipped_by_rule"] += 1
         else:
-            tasks.append(_Task(source.package, f.source_path, category, licences.licence_for(f.licence_path), file=f))
+            licence = licences.licence_for(f.licence_path)
+            tasks.append(_Task(source.package, f.source_path, rule.category, licence, file=f, captions=rule.captions))
     log.info("%s: %d audio files classified", source.package, len(tasks))
     return tasks
 
@@ -269,7 +272,7 @@ def _assemble(
         clips.append(
             Clip(
                 c["id"], rel, split, cat.slug, cat.captions, cat.catid, task.package, task.source_path,
-                task.licence, c["duration_s"], sample_rate, c["sha256"],
+                task.licence, c["duration_s"], sample_rate, c["sha256"], task.captions,
             )
         )  # fmt: skip
         _place(work / "audio" / f"{c['id']}.flac", out_dir / rel)
@@ -277,7 +280,10 @@ def _assemble(
     tmp = out_dir / "manifest.jsonl.tmp"
     with tmp.open("w", encoding="utf-8") as fh:
         for clip in clips:
-            fh.write(json.dumps(asdict(clip), ensure_ascii=False) + "\n")
+            row = asdict(clip)
+            if not row["file_captions"]:  # only where a rule gives them: other rows stay as they were
+                del row["file_captions"]
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     os.replace(tmp, out_dir / "manifest.jsonl")
     return clips
 

@@ -3,6 +3,8 @@
 Rules are tried in file order; the first whose ``package`` (if given) and ``pattern`` match wins.
 Patterns are searched case-insensitively in the clip's source path. A rule whose category is
 ``SKIP`` excludes the file on purpose (speech, music, UI); a file no rule matches is excluded too.
+A rule may give ``captions`` of its own: what its files are more exactly than their category says
+("a door creaking" in ``door``), recorded per clip as ``file_captions`` (see ``clip_captions``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Rule:
     pattern: re.Pattern[str]
     category: str
     package: str | None = None
+    captions: tuple[str, ...] = ()  # what these files are more exactly than the category's captions say
 
     def matches(self, package: str, path: str) -> bool:
         """Whether this rule applies to ``path`` of ``package``."""
@@ -47,12 +50,23 @@ class RuleTable:
     categories: dict[str, Category]
     rules: tuple[Rule, ...] = field(default=())
 
+    def match(self, package: str, path: str) -> Rule | None:
+        """The first rule that applies to a file, or ``None``."""
+        return next((rule for rule in self.rules if rule.matches(package, path)), None)
+
     def classify(self, package: str, path: str) -> str | None:
         """Category slug for a file, ``SKIP`` for a deliberate exclusion, ``None`` when no rule matches."""
-        for rule in self.rules:
-            if rule.matches(package, path):
-                return rule.category
-        return None
+        rule = self.match(package, path)
+        return None if rule is None else rule.category
+
+
+def clip_captions(row: dict) -> list[str]:
+    """The captions a corpus manifest row is described by: its rule's own (``file_captions``), else its category's.
+
+    The library and training use these; the evaluation keeps the category's (``captions``), so its prompts
+    stay one per category.
+    """
+    return list(row.get("file_captions") or row.get("captions") or [])
 
 
 def load_rules(path: Path = RULES_PATH) -> RuleTable:
@@ -76,14 +90,19 @@ def load_rules(path: Path = RULES_PATH) -> RuleTable:
         categories[cat.slug] = cat
     rules: list[Rule] = []
     for entry in data.get("rule", []):
-        _check_keys(entry, {"pattern", "category", "package"}, path, required={"pattern", "category"})
+        _check_keys(entry, {"pattern", "category", "package", "captions"}, path, required={"pattern", "category"})
         if entry["category"] != SKIP and entry["category"] not in categories:
             raise ValueError(f"{path}: rule {entry['pattern']!r} names unknown category {entry['category']!r}")
+        captions = tuple(entry.get("captions", ()))
+        if "captions" in entry and (
+            entry["category"] == SKIP or not 1 <= len(captions) <= 4 or not all(str(c).strip() for c in captions)
+        ):
+            raise ValueError(f"{path}: rule {entry['pattern']!r} needs 1-4 non-empty captions (and no SKIP)")
         try:
             pattern = re.compile(entry["pattern"], re.IGNORECASE)
         except re.error as exc:
             raise ValueError(f"{path}: rule pattern {entry['pattern']!r} does not compile: {exc}") from exc
-        rules.append(Rule(pattern, entry["category"], entry.get("package")))
+        rules.append(Rule(pattern, entry["category"], entry.get("package"), captions))
     return RuleTable(categories, tuple(rules))
 
 

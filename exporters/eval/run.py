@@ -34,6 +34,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from exporters.corpus.rules import clip_captions
 from exporters.eval.classifier import (
     ClassifierConfig,
     embed_and_classify,
@@ -355,7 +356,7 @@ def choose_guidance(sweep: list[dict[str, float]]) -> float:
 def _retrieval(corpus, train, prompts, judge: _Judge, config: EvalConfig) -> dict[str, Any]:
     from exporters.encoders.minilm import embed_texts
 
-    captions = [r["captions"] for r in train]
+    captions = [clip_captions(r) for r in train]  # as the library embeds them
     flat = [c for cs in captions for c in cs]
     owner = np.repeat(np.arange(len(train)), [len(cs) for cs in captions])
     cap_emb = embed_texts(flat)  # (K, E) L2-normalised

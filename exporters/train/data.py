@@ -20,6 +20,7 @@ import logging
 import re
 from pathlib import Path
 
+from exporters.corpus.rules import clip_captions
 from exporters.train.config import DataConfig
 from exporters.train.media import AUDIO_EXTS, IMAGE_EXTS, VIDEO_EXTS
 
@@ -94,7 +95,7 @@ def read_manifest(path: Path, split: str = "") -> list[Clip]:
                     kind="video" if Path(rel).suffix.lower() in VIDEO_EXTS else "audio",
                     split=str(row.get("split", "train")),
                     category=str(row.get("category", "")),
-                    captions=tuple(str(c) for c in row.get("captions", []) if str(c).strip()),
+                    captions=tuple(str(c) for c in clip_captions(row) if str(c).strip()),
                     image=(root / row["image"]).resolve() if row.get("image") else None,
                     sha256=row.get("sha256"),
                     source=str(row.get("source_package", "")),

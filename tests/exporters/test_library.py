@@ -42,6 +42,17 @@ def test_training_clips_become_searchable_recordings(tmp_path, corpus):
     assert np.max(np.abs(loaded.x0(2, frames) - expected)) <= loaded.step / 2 + 1e-6
 
 
+def test_a_rules_own_captions_find_its_recording(tmp_path, corpus):
+    rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
+    rows[1]["file_captions"] = ["a wet dog shakes itself"]  # said of the second bark by its rule, not its category
+    (corpus / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    root = make_tiny_bundle(tmp_path / "b")
+    lib = build_library(root, corpus, LibraryConfig(max_seconds=0.5, strength=0.8))
+    query, _ = QueryEncoder(load_bundle(root), [CPU]).encode_text(["a wet dog shakes itself", rows[0]["captions"][0]])
+    assert lib.scores(query[0]).argmax() == 1 and lib.scores(query[0])[1] == pytest.approx(1.0, abs=2e-3)
+    assert lib.scores(query[1])[1] < 0.99 < lib.scores(query[1])[0]  # the category's caption no longer names it
+
+
 def test_library_command_checks_its_arguments(tmp_path, corpus, capsys):
     root = make_tiny_bundle(tmp_path / "b")
     assert main(["library", str(root), "--corpus", str(corpus), "--strength", "1.5"]) == 2

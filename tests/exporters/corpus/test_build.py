@@ -54,6 +54,7 @@ def _fake_cache(cache: Path) -> None:
         for take in range(1, 4):
             zf.writestr(f"sound/footsteps/gravel{take}.ogg", _ogg(_noise(0.3, 10 + take)))
         zf.writestr("sound/misc/breakglass01.ogg", _ogg(_noise(0.04, 20)))  # too short: dropped
+        zf.writestr("sound/doors/door1-close.ogg", _ogg(_noise(0.5, 30)))  # its rule has captions of its own
     for name in ("lugaru-data", "ufoai-sound"):
         (cache / "extracted" / f"{name}.ok").touch()
 
@@ -64,7 +65,16 @@ def test_tiny_build_end_to_end(tmp_path: Path) -> None:
     report = build_corpus(out, cache, sample_rate=SR_OUT, packages=["lugaru-data", "ufoai-sound"])
     lines = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
     cats = sorted(x["category"] for x in lines)
-    assert cats == ["dog_bark", "footsteps_gravel", "footsteps_gravel", "footsteps_gravel", "wind", "wind", "wind"]
+    assert cats == [
+        "dog_bark",
+        "door",
+        "footsteps_gravel",
+        "footsteps_gravel",
+        "footsteps_gravel",
+        "wind",
+        "wind",
+        "wind",
+    ]
     assert report.excluded == {"duplicate": 1, "near_silent": 1, "too_short": 1, "unmatched": 1}
     for x in lines:
         path = out / x["path"]
@@ -75,7 +85,10 @@ def test_tiny_build_end_to_end(tmp_path: Path) -> None:
         assert x["ucs_catid"] and x["captions"]
     assert {x["split"] for x in lines if x["category"] == "footsteps_gravel"} == {"train"}  # one series
     assert max(x["duration_s"] for x in lines) <= 10.0
-    assert json.loads((out / "report.json").read_text())["clips"] == 7
+    assert json.loads((out / "report.json").read_text())["clips"] == 8
+    door = next(x for x in lines if x["category"] == "door")  # the rule's captions, the category's beside them
+    assert door["file_captions"][0] == "a door slams shut" and door["captions"][0] == "a door opening"
+    assert all("file_captions" not in x for x in lines if x is not door)  # other rows as before
     # Re-running is idempotent and reuses the work records.
     before = (out / "manifest.jsonl").read_text()
     stamp = {p: p.stat().st_mtime_ns for p in (out / ".work/audio").iterdir()}

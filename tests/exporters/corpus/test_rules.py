@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from exporters.corpus.gm import gm_notes
-from exporters.corpus.rules import CATID_RE, SKIP, load_rules
+from exporters.corpus.rules import CATID_RE, SKIP, clip_captions, load_rules
 
 TABLE = load_rules()
 
@@ -90,3 +90,68 @@ def test_bad_rule_file_is_rejected(tmp_path: Path) -> None:
     bad.write_text('[[rule]]\npattern = "("\ncategory = "SKIP"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="compile"):
         load_rules(bad)
+
+
+@pytest.mark.parametrize(
+    ("package", "path", "category", "caption"),
+    [
+        ("ufoai-sound", "usr/share/games/ufoai/base/0snd.pk3:sound/doors/door2-close.ogg", "door", "a door slams shut"),
+        ("ufoai-sound", "usr/share/games/ufoai/base/0snd.pk3:sound/doors/door3-open.ogg", "door", "a door opening"),
+        (
+            "ufoai-sound",
+            "usr/share/games/ufoai/base/0snd.pk3:sound/doors/creak_low_short.ogg",
+            "door",
+            "a door creaking",
+        ),
+        (
+            "ufoai-sound",
+            "usr/share/games/ufoai/base/0snd.pk3:sound/doors/open_close.ogg",
+            "door",
+            None,
+        ),  # the category's
+        ("scratch", "usr/share/scratch/Media/Sounds/Effects/DoorCreak.wav", "door", "a door creaking"),
+        ("minetest-data", "x/mods/doors/sounds/doors_steel_door_open.ogg", "door", "a door opening"),
+        (
+            "wesnoth-1.16-data",
+            "usr/share/games/wesnoth/1.16/data/core/sounds/wolf-growl-2.ogg",
+            "wolf",
+            "a wolf growling",
+        ),
+        ("scratch", "usr/share/scratch/Media/Sounds/Animal/WolfHowl.wav", "wolf", "a wolf howling"),
+        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/tiger.ogg", "big_cat", "a tiger roaring"),
+        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/lynx.ogg", "big_cat", None),
+        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/eagle-owl.ogg", "bird_of_prey", "an owl hooting"),
+        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/vulture.ogg", "bird_of_prey", None),
+        (
+            "ufoai-sound",
+            "usr/share/games/ufoai/base/0snd.pk3:sound/weapons/bullet-pistol2.ogg",
+            "gunshot",
+            "a pistol shot",
+        ),
+        ("ufoai-sound", "usr/share/games/ufoai/base/0snd.pk3:sound/weapons/bullet-bolter.ogg", "gunshot", None),
+        ("ufoai-sound", "u/0snd.pk3:sound/weapons/explosion-grenade.ogg", "explosion", "a grenade explosion"),
+    ],
+)
+def test_rule_captions_say_what_a_file_is_within_its_category(package, path, category, caption) -> None:
+    rule = TABLE.match(package, path)
+    assert rule is not None and rule.category == category
+    assert (rule.captions[0] if rule.captions else None) == caption
+
+
+def test_a_row_is_described_by_its_rule_captions_else_its_category() -> None:
+    cat = ["a door opening", "a door closing"]
+    assert clip_captions({"captions": cat, "file_captions": ["a door creaking"]}) == ["a door creaking"]
+    assert clip_captions({"captions": cat}) == cat and clip_captions({"captions": cat, "file_captions": []}) == cat
+
+
+def test_rule_captions_are_checked(tmp_path: Path) -> None:
+    head = '[[category]]\nslug = "door"\ncatid = "DOORWood"\ncaptions = ["a door", "doors"]\n'
+    bad = tmp_path / "rules.toml"
+    for rule in (
+        'category = "door"\ncaptions = []',
+        'category = "door"\ncaptions = [" "]',
+        'category = "SKIP"\ncaptions = ["x"]',
+    ):
+        bad.write_text(head + f'[[rule]]\npattern = "d"\n{rule}\n', encoding="utf-8")
+        with pytest.raises(ValueError, match="1-4 non-empty captions"):
+            load_rules(bad)
