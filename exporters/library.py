@@ -99,7 +99,8 @@ def library_card(rows: list[dict], library: Library, config: LibraryConfig) -> s
         f"library.npz holds {len(rows)} recordings, the corpus's {config.split!r} split (never validation or test "
         f"clips), each its first {config.max_seconds:g} s as an 8-bit log-mel ({sum(e.loops for e in library.entries)} "
         "textures tile to longer durations, the rest are one-shots padded with silence), with their captions' "
-        "embeddings from this bundle's text encoder.",
+        "embeddings from this bundle's text encoder (a recording's own captions where the corpus rules give them, "
+        f"{sum(bool(r.get('file_captions')) for r in rows)} here, else its category's).",
         "",
         f"By default (strength {config.strength:g}) `sfxgen generate PROMPT` starts each variation from the recording "
         "whose caption is nearest to the prompt, noised to that strength, and the denoiser redraws it (SDEdit); "
