@@ -14,6 +14,8 @@ export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 sfx=.venv/bin/sfxgen
 
 # 1. corpus: Debian sound packages + GM soundfont one-shots, rules in exporters/corpus/rules.toml
+#    (since v10 some rules give files captions of their own; the shipped denoiser trained before that, on the
+#    category captions alone, so a rebuild from scratch trains on slightly richer text than it did)
 $sfx corpus build "$corpus"
 # 2. denoiser (MiniLM-conditioned 1-D UNet); by default two ranks on a 2-core machine, global batch 32
 mkdir -p "$runs/default_denoiser"
@@ -46,7 +48,7 @@ OMP_NUM_THREADS=2 .venv/bin/python -m exporters.train --recipe mag_postnet_gl --
   --history "UNet and refiner then trained together (recipe default_joint)." --out "$runs/model_card.json"
 export_default() {  # $1: the bundle's default guidance w
   $sfx export "$runs/default_joint/last.pt" --vocoder "$runs/vocoder_glpost/last.pt" --out models/default \
-    --encoder-precision fp16 --bundle-id sfxgen-default-v9 \
+    --encoder-precision fp16 --bundle-id sfxgen-default-v10 \
     --license "CC-BY-SA-3.0 / GPL-2+ (training data; see data card)" --data-card "$runs/model_card.json" \
     --steps 25 --sampler dpmpp_2m --guidance "$1" --overwrite
   cp "$runs/model_card.md" models/default/DATA_CARD.md
