@@ -122,16 +122,16 @@ class VariationRow(QWidget):
 
     def update_from(self, v: Variation) -> None:
         title = html.escape(v.name or v.prompt or "(image query)")
-        tip = str(v.path)
+        note = ""
         source = source_recording(v.recipe)
         if source:  # a variation of a library recording: say whose terms may come with it
             title += f'  <span style="color:{DIM}; font-weight:400">· {html.escape(source[1])}</span>'
-            tip += f"\nstarted from library recording {source[0]} ({source[1]}); its terms may apply to this file"
+            note = f"\nstarted from library recording {source[0]} ({source[1]}); its terms may apply to this file"
         self.title.setText(title)
-        self.title.setToolTip(v.prompt + (f"\n{tip.splitlines()[1]}" if source else ""))
+        self.title.setToolTip(v.prompt + note)
         khz = f"{v.sample_rate / 1000:g} kHz" if v.sample_rate else ""
         self.meta.setText(f"seed {v.seed}    {v.duration:.2f} s    {khz}    {v.path.suffix[1:].upper()}")
-        self.meta.setToolTip(tip)
+        self.meta.setToolTip(str(v.path) + note)
         self.star.setText("★" if v.favourite else "")
 
 
