@@ -92,23 +92,17 @@ def test_bad_rule_file_is_rejected(tmp_path: Path) -> None:
         load_rules(bad)
 
 
+UFO = "usr/share/games/ufoai/base/0snd.pk3:sound/"
+QABCS = "usr/share/qabcs/abcs/all/noises/"
+
+
 @pytest.mark.parametrize(
     ("package", "path", "category", "caption"),
     [
-        ("ufoai-sound", "usr/share/games/ufoai/base/0snd.pk3:sound/doors/door2-close.ogg", "door", "a door slams shut"),
-        ("ufoai-sound", "usr/share/games/ufoai/base/0snd.pk3:sound/doors/door3-open.ogg", "door", "a door opening"),
-        (
-            "ufoai-sound",
-            "usr/share/games/ufoai/base/0snd.pk3:sound/doors/creak_low_short.ogg",
-            "door",
-            "a door creaking",
-        ),
-        (
-            "ufoai-sound",
-            "usr/share/games/ufoai/base/0snd.pk3:sound/doors/open_close.ogg",
-            "door",
-            None,
-        ),  # the category's
+        ("ufoai-sound", UFO + "doors/door2-close.ogg", "door", "a door slams shut"),
+        ("ufoai-sound", UFO + "doors/door3-open.ogg", "door", "a door opening"),
+        ("ufoai-sound", UFO + "doors/creak_low_short.ogg", "door", "a door creaking"),
+        ("ufoai-sound", UFO + "doors/open_close.ogg", "door", None),  # the category's captions
         ("scratch", "usr/share/scratch/Media/Sounds/Effects/DoorCreak.wav", "door", "a door creaking"),
         ("minetest-data", "x/mods/doors/sounds/doors_steel_door_open.ogg", "door", "a door opening"),
         (
@@ -118,18 +112,13 @@ def test_bad_rule_file_is_rejected(tmp_path: Path) -> None:
             "a wolf growling",
         ),
         ("scratch", "usr/share/scratch/Media/Sounds/Animal/WolfHowl.wav", "wolf", "a wolf howling"),
-        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/tiger.ogg", "big_cat", "a tiger roaring"),
-        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/lynx.ogg", "big_cat", None),
-        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/eagle-owl.ogg", "bird_of_prey", "an owl hooting"),
-        ("qabcs-data", "usr/share/qabcs/abcs/all/noises/vulture.ogg", "bird_of_prey", None),
-        (
-            "ufoai-sound",
-            "usr/share/games/ufoai/base/0snd.pk3:sound/weapons/bullet-pistol2.ogg",
-            "gunshot",
-            "a pistol shot",
-        ),
-        ("ufoai-sound", "usr/share/games/ufoai/base/0snd.pk3:sound/weapons/bullet-bolter.ogg", "gunshot", None),
-        ("ufoai-sound", "u/0snd.pk3:sound/weapons/explosion-grenade.ogg", "explosion", "a grenade explosion"),
+        ("qabcs-data", QABCS + "tiger.ogg", "big_cat", "a tiger roaring"),
+        ("qabcs-data", QABCS + "lynx.ogg", "big_cat", None),
+        ("qabcs-data", QABCS + "eagle-owl.ogg", "bird_of_prey", "an owl hooting"),
+        ("qabcs-data", QABCS + "vulture.ogg", "bird_of_prey", None),
+        ("ufoai-sound", UFO + "weapons/bullet-pistol2.ogg", "gunshot", "a pistol shot"),
+        ("ufoai-sound", UFO + "weapons/bullet-bolter.ogg", "gunshot", None),
+        ("ufoai-sound", UFO + "weapons/explosion-grenade.ogg", "explosion", "a grenade explosion"),
     ],
 )
 def test_rule_captions_say_what_a_file_is_within_its_category(package, path, category, caption) -> None:
