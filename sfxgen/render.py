@@ -498,7 +498,8 @@ def render_pack(
             sheet = write_contact_sheet(out_dir, all_entries, title=pack.library.name, licence=pack.library.license)
     files = tuple(out_dir / e.file for e in sorted(done_entries.values(), key=lambda e: e.order))
     carried = licence_counts(e.source_licence for e in done_entries.values())
-    bad = {lic: n for lic, n in carried.items() if lic in unhonoured(pack.library.license, carried)}
+    missing = set(unhonoured(pack.library.license, carried))
+    bad = {lic: n for lic, n in carried.items() if lic in missing}
     if bad:
         logger.warning("%s", unhonoured_message(bad, pack.library.license))
     report = RenderReport(
