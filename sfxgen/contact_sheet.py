@@ -89,7 +89,7 @@ def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: 
             )
             + "</td>"
             f"<td>{html.escape(e.catid)}<br><small>{html.escape(e.category)}-{html.escape(e.subcategory)}</small></td>"
-            f"<td>{e.seed}</td><td>{e.duration_s:.2f} s</td>"
+            f"<td>{e.seed}</td><td>{e.duration_s:.2f} s{'<br><small>loop</small>' if e.loop else ''}</td>"
             f"<td>{_fmt(e.sample_peak_dbfs, 'dBFS')}<br>{_fmt(e.true_peak_dbtp, 'dBTP')}</td>"
             f"<td>{_fmt(e.lufs, 'LUFS')}</td>"
             "</tr>"

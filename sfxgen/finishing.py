@@ -7,8 +7,9 @@ Steps of :func:`finish`, in order (each one documented where it happens):
 3. DC removal: subtract the mean, then a 1st-order DC-blocking high-pass at 5 Hz
    (the mean removes the offset without a start-up transient; the high-pass removes slow
    drift that vocoders leave; 5 Hz is far below any content we care about);
-4. optional silence trim, threshold relative to the clip's own peak;
-5. raised-cosine fades in/out;
+4. optional silence trim, threshold relative to the clip's own peak; or, for a loop, the clip's
+   tail crossfaded into its head (:func:`make_loop`);
+5. raised-cosine fades in/out (not on a loop: its ends must meet);
 6. gain: loudness target (ITU-R BS.1770 integrated loudness via pyloudnorm) or peak
    normalisation to ``peak_dbfs``; in both cases the sample peak never exceeds ``peak_dbfs``
    (we never clip, never limit: if the loudness target would break the ceiling, the file is
@@ -33,6 +34,8 @@ import numpy as np
 import pyloudnorm
 import soxr
 from scipy.signal import lfilter
+
+from sfxgen.loops import MAX_LOOP_CROSSFADE_MS, make_loop
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,11 @@ class FinishSpec:
     remove_dc: bool = True  # mean removal + 5 Hz DC-blocking high-pass
     trim_silence: bool = False  # cut leading/trailing silence
     trim_threshold_db: float = -60.0  # silence = below this level relative to the clip's peak (dB)
+    loop_crossfade_ms: float = 0.0  # > 0: a seamless loop, its tail crossfaded into its head over this long
+
+    @property
+    def loop(self) -> bool:
+        return self.loop_crossfade_ms > 0
 
     def __post_init__(self) -> None:
         if isinstance(self.bit_depth, str) and not isinstance(self.bit_depth, BitDepth):
@@ -88,11 +96,18 @@ class FinishSpec:
                 raise ValueError(f"{name} {v!r} must be in [0, 10000] ms")
         if not _finite(self.trim_threshold_db) or not -120 <= self.trim_threshold_db < 0:
             raise ValueError(f"trim_threshold_db {self.trim_threshold_db!r} must be in [-120, 0) dB")
+        if not _finite(self.loop_crossfade_ms) or not 0 <= self.loop_crossfade_ms <= MAX_LOOP_CROSSFADE_MS:
+            limit = f"[0, {MAX_LOOP_CROSSFADE_MS:g}] ms (0 = no loop)"
+            raise ValueError(f"loop_crossfade_ms {self.loop_crossfade_ms!r} must be in {limit}")
+        if self.loop and self.trim_silence:
+            raise ValueError("a loop cannot have its silence trimmed: choose loop_crossfade_ms or trim_silence")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (recorded in every recipe)."""
+        """JSON-ready dict (recorded in every recipe; ``loop_crossfade_ms`` only for loops, as recipes before it)."""
         out = dataclasses.asdict(self)
         out["bit_depth"] = self.bit_depth.value
+        if not self.loop:
+            del out["loop_crossfade_ms"]
         return out
 
     @classmethod
@@ -122,6 +137,7 @@ class FinishedAudio:
     loudness_range: float | None  # LRA in LU (None if too short or too quiet)
     max_momentary_lufs: float | None = None  # max 400 ms loudness (None if < 400 ms or silent)
     max_short_term_lufs: float | None = None  # max 3 s loudness (None if < 3 s or silent)
+    loop: bool = False  # made to loop seamlessly from its last sample to its first (written as a smpl loop)
 
     @property
     def frames(self) -> int:
@@ -176,18 +192,21 @@ def finish(wave: np.ndarray, sample_rate: int, spec: FinishSpec = FinishSpec()) 
         r = math.exp(-2.0 * math.pi * DC_CUTOFF_HZ / sr)
         x = lfilter([1.0, -1.0], [1.0, -r], x, axis=0)
 
-    # 4. silence trim (threshold relative to the peak so it works before gain)
+    # 4. silence trim (threshold relative to the peak so it works before gain), or the loop seam
     if spec.trim_silence:
         x = trim_silence(x, sr, spec.trim_threshold_db)
+    if spec.loop:
+        x = make_loop(x, sr, spec.loop_crossfade_ms)  # (S, ...) -> (S - crossfade, ...)
 
-    # 5. fades
-    x = apply_fades(x, sr, spec.fade_in_ms, spec.fade_out_ms)
+    # 5. fades (a loop has none: its last sample leads into its first)
+    if not spec.loop:
+        x = apply_fades(x, sr, spec.fade_in_ms, spec.fade_out_ms)
 
     # 6. gain
     x = _apply_gain(x, sr, spec)
 
     # 7. measure
-    return measure(x, sr)
+    return dataclasses.replace(measure(x, sr), loop=spec.loop)
 
 
 def trim_silence(x: np.ndarray, sr: int, threshold_db: float) -> np.ndarray:

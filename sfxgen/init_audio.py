@@ -13,6 +13,7 @@ import soxr
 
 from sfxgen.bundle import sha256_file
 from sfxgen.errors import RequestError
+from sfxgen.loops import crossfade_loop
 from sfxgen.request import MAX_DURATION, MIN_DURATION
 
 INIT_PEAK_DBFS = -3.0  # the start sound's peak: in the corpus's level range whatever the user's file level
@@ -61,8 +62,16 @@ def check_init_audio(path: Path) -> str:
     return digest
 
 
-def load_init_audio(path: Path, sample_rate: int, num_samples: int) -> np.ndarray:
-    """(num_samples,) float64 mono at sample_rate, peak at INIT_PEAK_DBFS, cropped or silence-padded."""
+def load_init_audio(path: Path, sample_rate: int, num_samples: int, *, loop_seam: int = 0) -> np.ndarray:
+    """(num_samples,) float64 mono at sample_rate, peak at INIT_PEAK_DBFS, cropped, or silence-padded.
+
+    ``loop_seam`` > 0 (samples): the start of a loop. A sound shorter than num_samples runs on into itself
+    instead of into silence: made a loop with that crossfade (at most half of it), then repeated.
+    """
     x = read_audio(path, sample_rate)
     x = x * (10 ** (INIT_PEAK_DBFS / 20) / max(float(np.max(np.abs(x))), SILENT_PEAK))
+    if loop_seam > 0 and x.size < num_samples:
+        if x.size >= 2:
+            x = crossfade_loop(x, min(loop_seam, x.size // 2))
+        return np.resize(x, num_samples)  # np.resize repeats the array to fill
     return np.pad(x[:num_samples], (0, max(0, num_samples - x.size)))

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from sfxgen.configs import MelConfig
+from sfxgen.loops import crossfade_loop
 
 LIBRARY_FILE = "library.npz"
 MARGIN = 0.08  # cosine below the best caption's that still counts as the same sound
@@ -168,11 +169,15 @@ class Library:
         return self._by_id[entry_id]
 
     # ------------------------------------------------------------------------------- audio
-    def x0(self, k: int, num_frames: int) -> np.ndarray:
-        """(M, num_frames) float64 diffusion-space mel of entry k: cropped, tiled (textures) or floor-padded."""
+    def x0(self, k: int, num_frames: int, *, loop_seam: int = 0) -> np.ndarray:
+        """(M, num_frames) float64 diffusion-space mel of entry k: cropped, tiled (textures) or floor-padded.
+
+        ``loop_seam`` > 0 (frames): the start of a loop. Whatever the recording, it runs on into itself, never
+        into silence, and seamlessly: made a loop with that crossfade first, then tiled (:func:`fit_frames`).
+        """
         q = self.mels[:, self.offsets[k] : self.offsets[k + 1]]
         x = self.lo + q.astype(np.float64) * self.step  # (M, T_k)
-        return fit_frames(x, num_frames, self.entries[k].loops, self.lo)
+        return fit_frames(x, num_frames, self.entries[k].loops or loop_seam > 0, self.lo, seam=loop_seam)
 
 
 @functools.lru_cache(maxsize=2)
@@ -181,12 +186,19 @@ def shared_library(path: Path, sha256: str) -> Library:
     return Library.load(path)
 
 
-def fit_frames(x: np.ndarray, num_frames: int, tile: bool, floor: float) -> np.ndarray:
-    """Crop x (M, T) to num_frames, or extend it by repeating it (tile) or with the silence floor."""
+def fit_frames(x: np.ndarray, num_frames: int, tile: bool, floor: float, seam: int = 0) -> np.ndarray:
+    """Crop x (M, T) to num_frames, or extend it by repeating it (tile) or with the silence floor.
+
+    ``seam`` > 0: before tiling, x becomes a loop of T - seam frames, its last ``seam`` frames crossfaded
+    (linearly: log-mels are levels) into its head (at most half of it), so the repeats join without a cut.
+    """
     T = x.shape[1]
     if num_frames <= T:
         return x[:, :num_frames].copy()
     if tile:
+        if seam > 0 and T >= 2:
+            x = crossfade_loop(x.T, min(seam, T // 2), equal_power=False).T  # (M, T - seam)
+            T = x.shape[1]
         return np.tile(x, (1, -(-num_frames // T)))[:, :num_frames]
     return np.pad(x, ((0, 0), (0, num_frames - T)), constant_values=floor)
 

@@ -55,6 +55,7 @@ class ManifestEntry:
     init_sha256: str = ""  # sha256 of the sound's init file ("" for none)
     source_clip: str = ""  # the bundle library recording the file was seeded from ("" for none)
     source_licence: str = ""  # that recording's licence
+    loop: bool = False  # made to loop seamlessly (smpl loop over the whole file)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ManifestEntry:

@@ -92,7 +92,7 @@ class Plan:
     guidance: float  # CFG w
     steps: int
     sampler: samplers.SamplerName
-    num_samples: int  # output samples at the model rate (duration * mel.sample_rate)
+    num_samples: int  # output samples at the model rate ((duration + a loop's crossfade) * mel.sample_rate)
     num_frames: int  # mel frames generated (padded to the denoiser's frames multiple)
     paths: tuple[Path, ...]  # target files
     image_sha256: str | None
@@ -261,7 +261,14 @@ def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] 
         existing = [str(p) for p in paths if p.exists()]
         if existing:
             raise RequestError(f"{existing[0]} already exists; pass overwrite (--overwrite), another seed or --out")
-    num_samples = round(r.duration * bundle.mel.sample_rate)
+    loop_s = r.finish.loop_crossfade_ms * 1e-3
+    if loop_s > r.duration:
+        raise RequestError(
+            f"the loop crossfade ({r.finish.loop_crossfade_ms:g} ms) is longer than the sound ({r.duration:g} s); "
+            "shorten the crossfade or lengthen the sound"
+        )
+    # a loop renders its crossfade on top of the duration: finishing folds it into the head (sfxgen.finishing)
+    num_samples = round((r.duration + loop_s) * bundle.mel.sample_rate)
     return Plan(
         request=r,
         mode=mode,
@@ -387,10 +394,17 @@ class Pipeline:
         """(N, M, T) diffusion-space mels SDEdit starts from: the init audio, or each row's library recording."""
         m = self.bundle.mel
         entries = entries if entries is not None else self.source_entries(plan)
+        loop_s = plan.request.finish.loop_crossfade_ms * 1e-3  # a loop's start runs on into itself (0: not a loop)
         if entries is not None:
-            return np.stack([self.library.x0(k, plan.num_frames) for k in entries])  # type: ignore[union-attr]
+            seam = round(loop_s * m.frames_per_second)
+            return np.stack([self.library.x0(k, plan.num_frames, loop_seam=seam) for k in entries])  # type: ignore[union-attr]
         try:
-            wave = load_init_audio(Path(plan.request.init_audio), m.sample_rate, plan.num_samples)  # type: ignore[arg-type]
+            wave = load_init_audio(
+                Path(plan.request.init_audio),  # type: ignore[arg-type]
+                m.sample_rate,
+                plan.num_samples,
+                loop_seam=round(loop_s * m.sample_rate),
+            )
         except (OSError, RuntimeError) as exc:
             raise RequestError(f"cannot read init audio {plan.request.init_audio}: {exc}") from exc
         floor = (np.log(m.log_floor) - m.norm_mean) / m.norm_std

@@ -311,6 +311,14 @@ def _sound(ctx: _Ctx, i: int, raw: Any, defaults: dict[str, Any], library: Libra
     merged = {**defaults, **_settings(ctx, {k: v for k, v in raw.items() if k in _GEN_KEYS | _FINISH_KEYS}, label)}
     seed = raw.get("seed", library.seed_base + 1000 * i)
     seed = _want_int(ctx, seed, "seed", 0, 2**62, label)
+    duration = merged["duration"] if "duration" in merged else _init_duration(init)
+    finish = _finish_spec(ctx, merged, label)
+    if finish.loop_crossfade_ms > 1000 * duration:
+        raise ctx.error(
+            f"{finish.loop_crossfade_ms:g} ms is longer than the sound ({duration:g} s); shorten it or the sound",
+            sound=label,
+            field="loop_crossfade_ms",
+        )
     return SoundSpec(
         index=i,
         name=raw.get("name") or fxname,
@@ -326,11 +334,11 @@ def _sound(ctx: _Ctx, i: int, raw: Any, defaults: dict[str, Any], library: Libra
         seed=seed,
         count=merged.get("count", 1),
         batch=merged.get("batch", 4),
-        duration=merged["duration"] if "duration" in merged else _init_duration(init),
+        duration=duration,
         guidance=merged.get("guidance"),
         steps=merged.get("steps"),
         sampler=merged.get("sampler"),
-        finish=_finish_spec(ctx, merged, label),
+        finish=finish,
         aspirational=aspirational,
         init=init,
         strength=merged.get("strength"),

@@ -262,6 +262,7 @@ def _entry(pack: Pack, batch: Batch, i: int, path: Path, audio: FinishedAudio, r
         init_sha256=getattr(recipe, "init_sha256", None) or "",
         source_clip=getattr(recipe, "source_clip", None) or "",
         source_licence=getattr(recipe, "source_licence", None) or "",
+        loop=audio.loop,
     )
 
 

@@ -7,6 +7,7 @@ Layout (every chunk padded to an even size)::
       fact  sample frames (float files only, as the WAVE spec asks for non-PCM formats)
       bext  EBU Tech 3285 v2: description, originator, date/time, v2 loudness fields, coding history
       iXML  <BWFXML> with <USER> fields Soundminer / BaseHead / Soundly read, and <SFXGEN><RECIPE>
+      smpl  loops only: one forward loop over the whole file, the loop points samplers read
       data  interleaved little-endian samples
 
 ``bext`` and ``iXML`` sit before ``data`` so library tools read tags without seeking past the
@@ -92,6 +93,7 @@ class WavMetadata:
     channels: int
     bit_depth: BitDepth
     frames: int
+    loop: tuple[int, int] | None = None  # smpl loop: first and last frame (inclusive), when the file loops
 
     @property
     def duration(self) -> float:
@@ -161,6 +163,27 @@ def _bext(audio: FinishedAudio, bit_depth: BitDepth, tags: SoundTags, recipe: Re
     return fixed + _coding_history(audio.sample_rate, bit_depth, audio.channels).encode("ascii")
 
 
+def _smpl(audio: FinishedAudio) -> bytes:
+    """RIFF ``smpl`` chunk with one forward loop over the whole file, as samplers read loop points.
+
+    Nine header fields (manufacturer, product, sample period in ns, MIDI unity note 60, pitch fraction,
+    SMPTE format and offset, one loop, no sampler data), then the loop: cue id, type 0 (forward), first
+    and last frame (inclusive), fraction, play count 0 (forever).
+    """
+    period_ns = round(1e9 / audio.sample_rate)
+    header = struct.pack("<9I", 0, 0, period_ns, 60, 0, 0, 0, 1, 0)
+    return header + struct.pack("<6I", 0, 0, 0, audio.frames - 1, 0, 0)
+
+
+def read_loop(chunks: dict[bytes, bytes]) -> tuple[int, int] | None:
+    """The first loop of a ``smpl`` chunk as (first frame, last frame inclusive), or None."""
+    smpl = chunks.get(b"smpl", b"")
+    if len(smpl) < 36 + 24 or struct.unpack_from("<I", smpl, 28)[0] < 1:
+        return None
+    _, _, start, end, _, _ = struct.unpack_from("<6I", smpl, 36)
+    return start, end
+
+
 def recipe_summary(recipe: Recipe) -> str:
     """One human line for the NOTES field: what a designer needs to regenerate by hand."""
     query = f'prompt "{recipe.prompt}"' if recipe.prompt else f"image sha256 {recipe.image_sha256}"
@@ -172,9 +195,11 @@ def recipe_summary(recipe: Recipe) -> str:
         start += f" at strength {recipe.strength:g}"
     elif recipe.init_sha256:
         start = f", from init audio sha256 {recipe.init_sha256[:12]} at strength {recipe.strength:g}"
+    crossfade = (recipe.finish or {}).get("loop_crossfade_ms")
+    loop = f", seamless loop ({crossfade:g} ms crossfade)" if crossfade else ""
     return (
         f"sfxgen {query}, seed {recipe.seed}, guidance {recipe.guidance:g}, {recipe.steps} steps {recipe.sampler}"
-        f"{start}, model {recipe.bundle_id} ({recipe.bundle_sha256[:12]})"
+        f"{start}{loop}, model {recipe.bundle_id} ({recipe.bundle_sha256[:12]})"
     )
 
 
@@ -233,6 +258,8 @@ def wav_bytes(
         body += _chunk(b"fact", struct.pack("<I", audio.frames))
     body += _chunk(b"bext", _bext(audio, bit_depth, tags, recipe, created))
     body += _chunk(b"iXML", _ixml(tags, recipe))
+    if audio.loop:
+        body += _chunk(b"smpl", _smpl(audio))
     body += _chunk(b"data", data)
     if len(body) + 8 > 0xFFFFFFFF:
         raise ValueError("write_wav: file would exceed 4 GiB (RIFF limit); render shorter sounds")
@@ -525,6 +552,7 @@ def read_wav_metadata(path: str | Path) -> WavMetadata:
         channels=channels,
         bit_depth=depth,
         frames=data_size // block if block else 0,
+        loop=read_loop(chunks),
     )
 
 
@@ -538,5 +566,6 @@ def metadata_json(meta: WavMetadata) -> str:
         "channels": meta.channels,
         "bit_depth": meta.bit_depth.value,
         "frames": meta.frames,
+        "loop": list(meta.loop) if meta.loop else None,
     }
     return json.dumps(d, indent=2, default=str)

@@ -28,12 +28,14 @@ from PySide6.QtWidgets import (
 
 from sfxgen.request import slugify
 from ui import media
+from ui.results import loop_ms
 
 SAMPLERS = ("dpmpp_2m", "ddim", "ddpm")
 MAX_UI_SEED = 2**31 - 1
 NO_START_SOUND = "none: from noise"
 LIBRARY_START = "a library recording"  # the bundle ships a sound library: prompts start from its nearest recording
 STRENGTH_AUTO = "auto"  # the strength box's lowest value: None, the pipeline's default
+LOOP_OFF = "off"  # the loop box's lowest value: 0 ms, no loop
 
 
 class DropZone(QLabel):
@@ -164,6 +166,7 @@ class ControlPanel(QFrame):
         self.sampler = QComboBox()
         self.sampler.addItems(SAMPLERS)
         self.strength = _strength_box()
+        self.loop = _loop_box()
         init_row = self._build_init_row()
         seed_row = QHBoxLayout()
         self.seed = QSpinBox()
@@ -189,6 +192,7 @@ class ControlPanel(QFrame):
         form.addRow("Seed", seed_row)
         form.addRow("Start", init_row)
         form.addRow("Strength", self.strength)
+        form.addRow("Loop", self.loop)
         lay.addLayout(form)
 
         lay.addStretch(1)
@@ -334,6 +338,7 @@ class ControlPanel(QFrame):
         else:
             self.clear_init_audio()
         self.set_strength(float(recipe.get("strength", 1.0)))  # recipes leave out strength 1 (from noise)
+        self.loop.setValue(loop_ms(recipe))
 
     def settings(self, *, roll_seed: bool = True) -> dict[str, Any]:
         """Request fields from the controls; rolls a new seed unless locked."""
@@ -352,6 +357,7 @@ class ControlPanel(QFrame):
             "sampler": self.sampler.currentText(),
             "init_audio": self.init_audio,
             "strength": self.strength_value(),
+            "loop_ms": float(self.loop.value()),
         }
 
 
@@ -364,6 +370,22 @@ def _strength_box() -> QDoubleSpinBox:
     box.setSpecialValueText(STRENGTH_AUTO)
     box.setValue(0.0)
     box.setToolTip("how much of the start sound to redraw (1: from pure noise); auto: the bundle's default")
+    return box
+
+
+def _loop_box() -> QDoubleSpinBox:
+    """Loop crossfade in ms, 0 .. 10000 in steps of 100; its lowest value reads "off" (one-shots)."""
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 10_000.0)
+    box.setSingleStep(100.0)
+    box.setDecimals(0)
+    box.setSuffix(" ms")
+    box.setSpecialValueText(LOOP_OFF)
+    box.setValue(0.0)
+    box.setToolTip(
+        "seamless loops (rain, wind, engines): each take is Duration long, its tail crossfaded into its head "
+        "over this long (500 ms is a good start), loop points written in the WAV; off: one-shots with fades"
+    )
     return box
 
 

@@ -43,7 +43,7 @@ from ui.dialogs import FramePickerDialog, RenameDialog, RenderDialog, retag_file
 from ui.history import HistoryStore
 from ui.history_view import HistoryView
 from ui.player import Player
-from ui.results import ResultsView, Variation
+from ui.results import ResultsView, Variation, loop_ms
 from ui.worker import EngineInfo, WorkerController
 
 log = logging.getLogger(__name__)
@@ -279,7 +279,8 @@ class MainWindow(QMainWindow):
             self.show_error("Type a prompt (or drop an image) first")
             self.controls.prompt.setFocus()
             return None
-        from sfxgen.request import GenerateRequest  # numpy-level import, no onnxruntime
+        from sfxgen.finishing import FinishSpec  # numpy-level imports, no onnxruntime
+        from sfxgen.request import GenerateRequest
 
         out_dir = self.out_dir / time.strftime("%Y-%m-%d")
         seeds = [settings["seed"] + i for i in range(settings["variations"])]
@@ -296,6 +297,7 @@ class MainWindow(QMainWindow):
             sampler=settings["sampler"],
             init_audio=settings["init_audio"],
             strength=settings["strength"],
+            finish=FinishSpec(loop_crossfade_ms=settings["loop_ms"]),
             out_dir=out_dir,
             file_stems=file_stems(out_dir, settings["prompt"], seeds),
         )
@@ -454,6 +456,7 @@ class MainWindow(QMainWindow):
             "sampler": r.get("sampler", self.controls.sampler.currentText()),
             "init_audio": Path(init) if init else None,
             "strength": float(r.get("strength", 1.0)),  # recipes leave out strength 1 (from noise)
+            "loop_ms": loop_ms(r),
         }
 
     def regenerate(self, v: Variation, *, same_seed: bool) -> int | None:

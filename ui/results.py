@@ -60,6 +60,12 @@ def source_recording(recipe: Any) -> tuple[str, str] | None:
     return (str(clip), str(get("source_licence") or "licence unknown")) if clip else None
 
 
+def loop_ms(recipe: Any) -> float:
+    """A take's loop crossfade in ms from its recipe (dict or Recipe); 0: not a loop (one-shots leave it out)."""
+    finish = recipe.get("finish") if isinstance(recipe, dict) else getattr(recipe, "finish", None)
+    return float((finish or {}).get("loop_crossfade_ms", 0.0))
+
+
 def to_qimage(rgba: np.ndarray) -> QImage:
     """Copy an ``(H, W, 4)`` uint8 RGBA array into a QImage."""
     rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
@@ -130,7 +136,8 @@ class VariationRow(QWidget):
         self.title.setText(title)
         self.title.setToolTip(v.prompt + note)
         khz = f"{v.sample_rate / 1000:g} kHz" if v.sample_rate else ""
-        self.meta.setText(f"seed {v.seed}    {v.duration:.2f} s    {khz}    {v.path.suffix[1:].upper()}")
+        loop = "    loop" if loop_ms(v.recipe) else ""  # plays end to start without a seam
+        self.meta.setText(f"seed {v.seed}    {v.duration:.2f} s{loop}    {khz}    {v.path.suffix[1:].upper()}")
         self.meta.setToolTip(str(v.path) + note)
         self.star.setText("★" if v.favourite else "")
 

@@ -22,6 +22,7 @@ M.config = {
   out_dir = "",                            -- its --out (absolute); "" = learn it from the bridge's reply
   duration = 2.0,                          -- seconds, suggested in the dialog
   variations = 1,                          -- files to make; all are inserted one after the other
+  loop_ms = 0,                             -- loop crossfade suggested in the dialog: 0 = one-shots, e.g. 500 = loops
   timeout_s = 300,                         -- give up waiting for the sound after this long
   accept_timeout_s = 5,                    -- how long the sender waits for "accepted"
   insert_mode = 0,                         -- reaper.InsertMedia mode: 0 = current track at the edit cursor, 1 = new track
@@ -203,12 +204,14 @@ function M.build_command(cfg, request_file)
 end
 
 -- Send the request; returns the reply-file path to poll, or nil and a message for the user.
-function M.send_request(cfg, req_id, prompt, duration, variations, work_dir)
+function M.send_request(cfg, req_id, prompt, duration, variations, work_dir, loop_ms)
   local request_file = M.join(work_dir, req_id .. ".request.json")
-  local body = M.json_encode({
-    address = "/sfxgen/generate",
-    args = { req_id, prompt, duration + 0.0, math.tointeger(variations) or 1, -1, -1.0, "reply_file", 1 },
-  })
+  local args = { req_id, prompt, duration + 0.0, math.tointeger(variations) or 1, -1, -1.0, "reply_file", 1 }
+  if loop_ms and loop_ms > 0 then -- seamless loops: the tail crossfaded into the head over loop_ms
+    args[#args + 1] = "loop"
+    args[#args + 1] = loop_ms + 0.0
+  end
+  local body = M.json_encode({ address = "/sfxgen/generate", args = args })
   local ok, err = M.write_file(request_file, body)
   if not ok then return nil, "could not write " .. request_file .. ": " .. tostring(err) end
   local cmd, cerr = M.build_command(cfg, request_file)
@@ -290,13 +293,14 @@ end
 function M.main()
   load_overrides()
   local cfg = M.config
-  local default = string.format("%s\n%g\n%d", "", cfg.duration, cfg.variations)
-  local ok, csv = reaper.GetUserInputs("sfxgen: generate a sound", 3,
-    "Prompt,Duration (s),Variations,separator=\n,extrawidth=320", default)
+  local default = string.format("%s\n%g\n%d\n%g", "", cfg.duration, cfg.variations, cfg.loop_ms)
+  local ok, csv = reaper.GetUserInputs("sfxgen: generate a sound", 4,
+    "Prompt,Duration (s),Variations,Loop crossfade (ms; 0 = one-shot),separator=\n,extrawidth=320", default)
   if not ok then return end
-  local prompt, duration_s, variations_s = csv:match("^([^\n]*)\n([^\n]*)\n([^\n]*)$")
+  local prompt, duration_s, variations_s, loop_s = csv:match("^([^\n]*)\n([^\n]*)\n([^\n]*)\n([^\n]*)$")
   prompt = prompt and prompt:match("^%s*(.-)%s*$") or ""
   local duration, variations = tonumber(duration_s), math.tointeger(tonumber(variations_s))
+  local loop_ms = tonumber(loop_s)
   if prompt == "" then reaper.ShowMessageBox("Type what the sound should be.", "sfxgen", 0); return end
   if not duration or duration < 0.25 or duration > 30 then
     reaper.ShowMessageBox("Duration must be a number of seconds from 0.25 to 30.", "sfxgen", 0); return
@@ -304,10 +308,14 @@ function M.main()
   if not variations or variations < 1 or variations > 64 then
     reaper.ShowMessageBox("Variations must be a whole number from 1 to 64.", "sfxgen", 0); return
   end
+  if not loop_ms or loop_ms < 0 or loop_ms > 1000 * duration then
+    reaper.ShowMessageBox("Loop crossfade must be 0 (one-shot) or milliseconds up to the duration.", "sfxgen", 0)
+    return
+  end
   local work_dir = M.join(reaper.GetResourcePath(), "Data", "sfxgen")
   reaper.RecursiveCreateDirectory(work_dir, 0)
   local req_id = M.new_req_id()
-  local reply_file, err = M.send_request(cfg, req_id, prompt, duration, variations, work_dir)
+  local reply_file, err = M.send_request(cfg, req_id, prompt, duration, variations, work_dir, loop_ms)
   if not reply_file then reaper.ShowMessageBox(err, "sfxgen", 0); return end
   M.poll(cfg, reply_file, reaper.time_precise() + cfg.timeout_s)
 end

@@ -9,6 +9,7 @@ from pathlib import Path
 HELP = "generate sound effects from a text prompt and/or an image"
 
 BIT_DEPTHS = {"16": "pcm16", "24": "pcm24", "32f": "float32"}
+DEFAULT_LOOP_CROSSFADE_MS = 500.0  # sfxgen.loops'; not imported, so that `--help` loads no numpy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--peak", type=float, default=-1.0, help="sample-peak ceiling in dBFS (default -1)")
     parser.add_argument("--lufs", type=float, default=None, help="integrated loudness target (default: peak-normalise)")
     parser.add_argument("--trim", action="store_true", help="trim leading/trailing silence")
+    parser.add_argument(
+        "--loop",
+        type=float,
+        nargs="?",
+        const=DEFAULT_LOOP_CROSSFADE_MS,
+        default=0.0,
+        metavar="MS",
+        help=f"make seamless loops of --duration: the tail crossfaded into the head over MS milliseconds "
+        f"(default {DEFAULT_LOOP_CROSSFADE_MS:g}), loop points in the WAV's smpl chunk",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing files of the same name")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     add_engine_arguments(parser)
@@ -61,6 +72,7 @@ def build_request(args: argparse.Namespace, default_duration: float):
         peak_dbfs=args.peak,
         loudness_lufs=args.lufs,
         trim_silence=args.trim,
+        loop_crossfade_ms=args.loop,
     )
     description = args.prompt or (args.image.stem if args.image else "")
     duration = default_duration if args.duration is None else args.duration

@@ -19,7 +19,9 @@ and may be left off from the right.
       ``init <path>`` (a WAV/FLAC/OGG file on the bridge's machine, absolute path, to make
       variations of; without [duration] the duration is its length), ``strength <0..1]``
       (how much of the start sound to redraw, > 0; 1 = from pure noise; default 0.6 with
-      ``init``, else the bundle's library strength when it ships a sound library, else 1).
+      ``init``, else the bundle's library strength when it ships a sound library, else 1),
+      ``loop <ms>`` (seamless loops of [duration], the tail crossfaded into the head over
+      this many milliseconds, e.g. 500; 0 = no loop).
   /sfxgen/cancel          <req_id>                     cancel a queued or running request
   /sfxgen/preset          <req_id> <pack> [sound]      render a preset pack, or only its sound ``sound``
       pack       a name looked up in the bridge's presets folder (``--presets``, by default the

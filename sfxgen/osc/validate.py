@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sfxgen.init_audio import init_duration
+from sfxgen.loops import MAX_LOOP_CROSSFADE_MS
 from sfxgen.osc import addresses as A
 from sfxgen.request import (
     MAX_DURATION,
@@ -30,7 +31,7 @@ from sfxgen.request import (
 
 MAX_SEED = 2**63 - 1  # the largest seed an OSC int64 can carry
 SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
-OPTIONS = ("steps", "sampler", "blend_prompt", "blend", "name", "reply_file", "strength", "init")  # key value pairs
+OPTIONS = ("steps", "sampler", "blend_prompt", "blend", "name", "reply_file", "strength", "init", "loop")  # key value
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 _ALLOWED_CONTROL = {"\t", "\n", "\r"}
@@ -63,6 +64,7 @@ class GenerateArgs:
     reply_file: bool = False  # also write <out>/replies/<file_id>.json
     init: Path | None = None  # a sound to make variations of (absolute path on the bridge's machine)
     strength: float | None = None  # (0, 1]: how much of the start sound to redraw; None -> the pipeline's default
+    loop: float = 0.0  # > 0: seamless loops, tail crossfaded into head over this many ms (sfxgen.finishing)
 
 
 def describe(v: Any) -> str:
@@ -228,6 +230,8 @@ def _parse_options(rest: list[Any], req_id: str | int, *, image: bool) -> dict[s
             out["reply_file"] = bool(integer(value, "option reply_file (0 or 1)", 0, 1, req_id))
         elif key == "strength":
             out["strength"] = strength(value, "option strength", req_id)
+        elif key == "loop":
+            out["loop"] = number(value, "option loop (crossfade ms, 0 = no loop)", 0.0, MAX_LOOP_CROSSFADE_MS, req_id)
         elif key == "init":
             out["init"] = existing_file(text(value, "option init", req_id, max_chars=4096), "option init", req_id)
         elif key == "prompt" and image:

@@ -69,6 +69,9 @@ def test_regenerate_file_without_recipe(tiny_bundle, tmp_path, capsys):
         (["generate", "x", "--guidance", "nan"], "guidance"),
         (["generate", "x", "--sampler", "heun"], "unknown sampler"),
         (["generate", "x", "--peak", "3"], "peak_dbfs"),
+        (["generate", "x", "--loop", "-5"], "loop_crossfade_ms -5.0 must be in [0, 10000] ms"),
+        (["generate", "x", "--loop", "--trim"], "a loop cannot have its silence trimmed"),
+        (["generate", "x", "--loop", "900", "--duration", "0.5"], "loop crossfade (900 ms) is longer than the sound"),
     ],
 )
 def test_bad_arguments_exit_2_with_message(tiny_bundle, tmp_path, capsys, argv, message):
@@ -204,3 +207,18 @@ def test_regenerate_tells_rounding_from_another_sound(tiny_bundle, tmp_path, cap
     assert (rc, regen["verdict"], regen["identical"]) == (code, verdict, False) and regen["max_abs_diff"] > 0
     rc, out, _ = _main(capsys, "regenerate", str(path), "--bundle", str(tiny_bundle), "--overwrite")
     assert ("equal within rounding" in out) == (verdict == "rounding") and ("DIFFERENT" in out) == (code == 1)
+
+
+def test_generate_loop_files_are_as_long_as_asked_with_loop_points(tiny_bundle, tmp_path, capsys):
+    from sfxgen.commands import generate
+    from sfxgen.loops import DEFAULT_LOOP_CROSSFADE_MS
+
+    assert generate.DEFAULT_LOOP_CROSSFADE_MS == DEFAULT_LOOP_CROSSFADE_MS  # kept apart so --help loads no numpy
+    code, out, err = _main(
+        capsys, "generate", "steady rain", "-n", "1", "--seed", "3", "--duration", "1.2", "--loop",
+        "--out", str(tmp_path), "--bundle", str(tiny_bundle), "--json", "--threads", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    meta = read_wav_metadata(json.loads(out)["files"][0])
+    assert meta.frames == round(1.2 * 48000) and meta.loop == (0, meta.frames - 1)
+    assert meta.recipe.finish["loop_crossfade_ms"] == DEFAULT_LOOP_CROSSFADE_MS

@@ -113,3 +113,21 @@ def test_stereo_and_bad_input():
 def test_integrated_loudness_none_for_short():
     assert integrated_loudness(noise(0.3, sr=48000), 48000) is None
     assert integrated_loudness(noise(1.0, sr=48000), 48000) is not None
+
+
+def test_loop_finish_has_no_fades_and_is_marked():
+    a = finish(noise(2.5, scale=0.5), 16000, FinishSpec(loop_crossfade_ms=500.0, fade_in_ms=50, fade_out_ms=50))
+    assert a.loop and a.frames == 2 * 48000
+    peak = np.max(np.abs(a.samples))
+    assert np.abs(a.samples[:48]).max() > 0.05 * peak and np.abs(a.samples[-48:]).max() > 0.05 * peak
+    assert not finish(noise(1.0), 16000).loop
+
+
+def test_loop_spec_is_checked_and_recorded_only_for_loops():
+    with pytest.raises(ValueError, match=r"loop_crossfade_ms -1.0 must be in \[0, 10000\] ms"):
+        FinishSpec(loop_crossfade_ms=-1.0)
+    with pytest.raises(ValueError, match=r"cannot have its silence trimmed"):
+        FinishSpec(loop_crossfade_ms=500.0, trim_silence=True)
+    assert "loop_crossfade_ms" not in FinishSpec().to_dict()  # recipes of one-shots read as before
+    spec = FinishSpec(loop_crossfade_ms=250.0)
+    assert FinishSpec.from_dict(spec.to_dict()) == spec

@@ -50,6 +50,21 @@ def test_fit_frames_crops_tiles_textures_and_pads_one_shots_with_the_floor():
     assert np.array_equal(padded[:, :5], x) and np.all(padded[:, 5:] == -9.0)
 
 
+def test_a_loops_start_tiles_even_a_one_shot_without_a_cut():
+    rng = np.random.default_rng(2)
+    decay = rng.standard_normal(1600) * np.exp(-np.arange(1600) / 200)  # a one-shot: no texture
+    lib = _library([_mel(decay)], np.eye(1, 4), [0])
+    T, seam = lib.entries[0].frames, 3
+    assert not lib.entries[0].loops
+    padded, looped = lib.x0(0, 2 * T), lib.x0(0, 2 * T, loop_seam=seam)
+    assert np.all(padded[:, T:] == lib.lo)  # one-shots run into silence ...
+    P = T - seam  # ... a loop's start into itself: a loop of T - seam frames, repeated
+    np.testing.assert_array_equal(looped[:, P : 2 * P], looped[:, :P])
+    x = lib.x0(0, T)
+    np.testing.assert_allclose(looped[:, 0], x[:, P] * 5 / 6 + x[:, 0] / 6)  # the head fades in from the tail
+    np.testing.assert_array_equal(looped[:, seam:P], x[:, seam:P])
+
+
 def test_steady_sounds_are_textures_and_decaying_ones_are_not():
     rng = np.random.default_rng(1)
     n = TINY_MEL.sample_rate  # 1 s

@@ -318,3 +318,35 @@ def test_unreadable_or_silent_init_audio_is_refused(pipe, tmp_path):
     with pytest.raises(RequestError, match="is empty or silent"):
         pipe.generate(_req(tmp_path / "b", init_audio=silent))
     assert not any((tmp_path / "b").glob("*.wav"))
+
+
+def test_a_loop_renders_its_crossfade_on_top_and_is_as_long_as_asked(pipe, tmp_path):
+    loop = FinishSpec(loop_crossfade_ms=200.0)
+    plan = plan_request(_req(tmp_path, duration=0.7, variations=1, finish=loop), pipe.bundle)
+    assert plan.num_samples == round(0.9 * pipe.bundle.mel.sample_rate)  # 0.7 s + the 0.2 s crossfade
+    res = pipe.generate(plan)
+    assert res.audio[0].loop and res.audio[0].frames == round(0.7 * 48000)
+    meta = read_wav_metadata(res.files[0])
+    assert meta.loop == (0, meta.frames - 1) and meta.recipe.finish["loop_crossfade_ms"] == 200.0
+    assert ", seamless loop (200 ms crossfade), model " in meta.tags.notes  # what a library browser shows
+    assert regenerate(pipe, res.files[0], tmp_path / "again").identical
+
+
+def test_a_crossfade_longer_than_the_sound_is_refused_before_anything_is_written(pipe, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RequestError, match=r"loop crossfade \(800 ms\) is longer than the sound \(0.5 s\)"):
+        pipe.generate(_req(out, finish=FinishSpec(loop_crossfade_ms=800.0)))
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_loops_start_sound_runs_on_into_itself(tmp_path):
+    from sfxgen.init_audio import load_init_audio
+
+    init = tmp_path / "texture.wav"
+    x = np.random.default_rng(5).uniform(-0.5, 0.5, 1000)
+    sf.write(init, x, 16000, subtype="FLOAT")
+    looped = load_init_audio(init, 16000, 2500, loop_seam=100)
+    np.testing.assert_allclose(looped[900:1800], looped[:900])  # a 900-sample loop, repeated, not padded
+    np.testing.assert_allclose(looped[100:900], load_init_audio(init, 16000, 1000)[100:900])
+    padded = load_init_audio(init, 16000, 2500)
+    assert not padded[1000:].any()

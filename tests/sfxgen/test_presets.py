@@ -70,6 +70,14 @@ def test_good_pack_resolves_defaults(tmp_path):
         (('prompt = "a dog barking"', 'prompt = ""'), r"field 'prompt': a sound needs a prompt or an image"),
         (('creator_id = "TST"', 'creator_id = "__"'), r"CreatorID"),
         (("[defaults]", "[defaults]\nsampler = 'euler'"), r"field 'sampler': 'euler' is not one of"),
+        (
+            ('fxname = "Dog Bark"', 'fxname = "Dog Bark"\nloop_crossfade_ms = 500.0\ntrim_silence = true'),
+            r"sound 'Dog Bark' \(#1\): a loop cannot have its silence trimmed",
+        ),
+        (
+            ('fxname = "Dog Bark"', 'fxname = "Dog Bark"\nloop_crossfade_ms = 9000.0'),
+            r"sound 'Dog Bark' \(#1\): field 'loop_crossfade_ms': 9000 ms is longer than the sound \(0.5 s\)",
+        ),
     ],
 )
 def test_broken_pack_messages(tmp_path, edit, match):

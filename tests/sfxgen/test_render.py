@@ -371,3 +371,19 @@ def test_render_flags_recording_licences_the_pack_does_not_name(tmp_path, caplog
         assert reports[ok].unhonoured_licences == {} and "does not name" not in reports[ok, "log"]
         assert json.loads(reports[ok].manifest.read_text())["source_licences"] == {"CC-BY-SA-3.0": 2}
     assert "The pack declares no licence. 2 files" in reports[None].contact_sheet.read_text()
+
+
+def test_loop_sounds_are_marked_in_file_manifest_and_contact_sheet(engine, tmp_path):
+    text = pack_toml(
+        "Loop Test", "LOOPS", {"duration": 0.6, "count": 1, "steps": 2}, [RAIN | {"loop_crossfade_ms": 200.0}, DOG]
+    )
+    report = render_pack(write_pack(tmp_path, text), tmp_path / "out", engine)
+    rain = report.out_dir / "RAIN_Rain Heavy_TST_LOOPS_01.wav"
+    smpl = wavinfo.WavInfoReader(str(rain)).smpl
+    assert [(lp.start, lp.end) for lp in smpl.sample_loops] == [(0, round(0.6 * 48000) - 1)]
+    entries = {e.file: e for e in read_manifest(report.out_dir / "manifest.json")[1]}
+    assert entries[rain.name].loop and entries[rain.name].duration_s == 0.6
+    assert not entries["ANMLDog_Dog Bark_TST_LOOPS_01.wav"].loop
+    rows = {r["file"]: r["loop"] for r in csv.DictReader((report.out_dir / "manifest.csv").open())}
+    assert rows == {rain.name: "True", "ANMLDog_Dog Bark_TST_LOOPS_01.wav": "False"}
+    assert (report.out_dir / "contact_sheet.html").read_text().count("<small>loop</small>") == 1

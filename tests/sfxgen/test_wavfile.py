@@ -224,3 +224,18 @@ def test_retag_in_place_and_refusals(tmp_path, audio, monkeypatch):
     sf.write(plain, audio.samples, audio.sample_rate, subtype="PCM_16")
     with pytest.raises(wavfile.WavFormatError, match=r"only WAVs written by sfxgen"):
         wavfile.retag_wav(plain, NEW_TAGS)
+
+
+def test_loop_points_in_smpl_read_by_wavinfo(tmp_path, audio):
+    looped = finish(np.random.default_rng(1).standard_normal(16000 * 3) * 0.1, 16000, FinishSpec(loop_crossfade_ms=500))
+    p = write_wav(tmp_path / "loop.wav", looped, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    smpl = wavinfo.WavInfoReader(str(p)).smpl
+    assert smpl.sample_period_ns == round(1e9 / 48000) and smpl.midi_note == 60
+    assert len(smpl.sample_loops) == 1
+    loop = smpl.sample_loops[0]
+    assert (loop.loop_type, loop.start, loop.end, loop.repetition_count) == (0, 0, looped.frames - 1, 0)
+    meta = read_wav_metadata(p)
+    assert meta.loop == (0, looped.frames - 1) and meta.frames == looped.frames == 2.5 * 48000
+    assert sf.read(p)[0].shape == (looped.frames,)  # libsndfile still reads the samples
+    one_shot = write_wav(tmp_path / "one.wav", audio, BitDepth.PCM24, TAGS, make_recipe(), created=CREATED)
+    assert read_wav_metadata(one_shot).loop is None and b"smpl" not in wavfile.read_chunks(one_shot)

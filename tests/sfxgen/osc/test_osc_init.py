@@ -41,6 +41,13 @@ def test_defaults_leave_strength_and_init_to_the_pipeline(tmp_path):
     assert (request.strength, request.init_audio, request.duration) == (None, None, 2.0)
 
 
+def test_loop_option_reaches_the_finishing(tmp_path):
+    request = build_request(parse_generate(["l1", "rain", 4.0, 1, "loop", 500], image=False), 1, tmp_path, ("a",))
+    assert request.finish.loop_crossfade_ms == 500.0 and request.duration == 4.0
+    plain = build_request(parse_generate(["l2", "rain"], image=False), 1, tmp_path, ("a",))
+    assert not plain.finish.loop
+
+
 def test_duration_defaults_to_the_init_sound_length(wav):
     assert parse_generate(["r3", "door", "init", str(wav)], image=False).duration == 0.8
     assert parse_generate(["r4", "door", 1.5, "init", str(wav)], image=False).duration == 1.5  # an explicit one wins
@@ -66,6 +73,8 @@ def test_generate_image_takes_them_too(wav, tmp_path):
         ("init", "door.wav", "option init must be an absolute path, got 'door.wav'"),
         ("init", "/no/such/door.wav", "option init '/no/such/door.wav' is not a readable file"),
         ("init", 5, "option init must be a string, got int 5"),
+        ("loop", -1, "option loop (crossfade ms, 0 = no loop) must be in 0 .. 10000, got -1"),
+        ("loop", "long", "option loop (crossfade ms, 0 = no loop) must be a number"),
     ],
 )
 def test_bad_values_are_refused_with_what_to_fix(option, value, needle):
