@@ -39,11 +39,12 @@ from PySide6.QtWidgets import (
 from sfxgen.init_audio import audio_seconds
 from ui import media
 from ui.controls import MAX_UI_SEED, ControlPanel, file_stems
+from ui.delivery import DeliveryControls
 from ui.dialogs import FramePickerDialog, RenameDialog, RenderDialog, retag_file
 from ui.history import HistoryStore
 from ui.history_view import HistoryView
 from ui.player import Player
-from ui.results import ResultsView, Variation, loop_ms
+from ui.results import ResultsView, Variation
 from ui.worker import EngineInfo, WorkerController
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,10 @@ class MainWindow(QMainWindow):
         render.setShortcut(QKeySequence("Ctrl+P"))
         render.triggered.connect(self.open_render_dialog)
         bar.addAction(render)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Files "))
+        self.delivery = DeliveryControls()
+        bar.addWidget(self.delivery)
         spacer = QWidget()
         spacer.setObjectName("spacer")
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -210,7 +215,7 @@ class MainWindow(QMainWindow):
         r.regenerate_new.connect(lambda v: self.regenerate(v, same_seed=False))
         r.more_like_this.connect(self.more_like_this)
         self.history_view.play_requested.connect(lambda e: e is not None and self.player.play(e.file))
-        self.history_view.load_requested.connect(lambda e: self.controls.apply_recipe(recipe_dict(e.recipe)))
+        self.history_view.load_requested.connect(self.load_recipe)
         self.player.message.connect(self.show_message)
 
     def _shortcuts(self) -> None:
@@ -279,8 +284,7 @@ class MainWindow(QMainWindow):
             self.show_error("Type a prompt (or drop an image) first")
             self.controls.prompt.setFocus()
             return None
-        from sfxgen.finishing import FinishSpec  # numpy-level imports, no onnxruntime
-        from sfxgen.request import GenerateRequest
+        from sfxgen.request import GenerateRequest  # numpy-level import, no onnxruntime
 
         out_dir = self.out_dir / time.strftime("%Y-%m-%d")
         seeds = [settings["seed"] + i for i in range(settings["variations"])]
@@ -297,7 +301,7 @@ class MainWindow(QMainWindow):
             sampler=settings["sampler"],
             init_audio=settings["init_audio"],
             strength=settings["strength"],
-            finish=FinishSpec(loop_crossfade_ms=settings["loop_ms"]),
+            finish=settings.get("finish") or self.delivery.finish_spec(settings["loop_ms"]),
             out_dir=out_dir,
             file_stems=file_stems(out_dir, settings["prompt"], seeds),
         )
@@ -456,7 +460,7 @@ class MainWindow(QMainWindow):
             "sampler": r.get("sampler", self.controls.sampler.currentText()),
             "init_audio": Path(init) if init else None,
             "strength": float(r.get("strength", 1.0)),  # recipes leave out strength 1 (from noise)
-            "loop_ms": loop_ms(r),
+            "finish": _recipe_finish(r),  # the take's own format, level and loop
         }
 
     def regenerate(self, v: Variation, *, same_seed: bool) -> int | None:
@@ -467,6 +471,12 @@ class MainWindow(QMainWindow):
         else:
             o.update(seed=self.controls.new_seed(), variations=int(self.controls.variations.value()))
         return self.generate(o)
+
+    def load_recipe(self, entry: Any) -> None:
+        """A history entry's settings back into the controls (its prompt, seed, format, loop ...)."""
+        recipe = recipe_dict(entry.recipe)
+        self.controls.apply_recipe(recipe)
+        self.delivery.apply(recipe.get("finish"))
 
     def more_like_this(self, v: Variation) -> int | None:
         """Same recipe, the next seeds after the take's batch."""
@@ -548,3 +558,13 @@ class MainWindow(QMainWindow):
         self.player.stop()
         self.history_view.stop_pending()
         super().closeEvent(event)
+
+
+def _recipe_finish(recipe: dict[str, Any]) -> Any:
+    """The FinishSpec a recipe records, or None (then the toolbar's) when it has none or an unreadable one."""
+    from sfxgen.finishing import FinishSpec
+
+    try:
+        return FinishSpec.from_dict(recipe["finish"]) if recipe.get("finish") else None
+    except ValueError:
+        return None
