@@ -203,10 +203,26 @@ function M.build_command(cfg, request_file)
     cfg.send_cmd, cfg.host, math.tointeger(cfg.port) or 9000, cfg.accept_timeout_s, request_file)
 end
 
+-- The sample rate to ask for: the project's (or, when it follows the device, the device's), 44.1 kHz for
+-- that family (44.1, 88.2, 176.4 kHz), else 48 kHz; REAPER resamples anything else on playback.
+function M.project_rate()
+  local rate = 0
+  if reaper.GetSetProjectInfo and reaper.GetSetProjectInfo(0, "PROJECT_SRATE_USE", 0, false) ~= 0 then
+    rate = reaper.GetSetProjectInfo(0, "PROJECT_SRATE", 0, false) or 0
+  end
+  if rate <= 0 and reaper.GetAudioDeviceInfo then
+    local _, device_rate = reaper.GetAudioDeviceInfo("SRATE")
+    rate = tonumber(device_rate) or 0
+  end
+  rate = math.floor(rate + 0.5)
+  return (rate > 0 and rate % 44100 == 0) and 44100 or 48000
+end
+
 -- Send the request; returns the reply-file path to poll, or nil and a message for the user.
 function M.send_request(cfg, req_id, prompt, duration, variations, work_dir, loop_ms)
   local request_file = M.join(work_dir, req_id .. ".request.json")
-  local args = { req_id, prompt, duration + 0.0, math.tointeger(variations) or 1, -1, -1.0, "reply_file", 1 }
+  local args = { req_id, prompt, duration + 0.0, math.tointeger(variations) or 1, -1, -1.0, "reply_file", 1,
+    "sample_rate", M.project_rate() }
   if loop_ms and loop_ms > 0 then -- seamless loops: the tail crossfaded into the head over loop_ms
     args[#args + 1] = "loop"
     args[#args + 1] = loop_ms + 0.0

@@ -31,7 +31,6 @@ from typing import Any
 from pythonosc.osc_packet import OscPacket
 
 from sfxgen.errors import EngineBusy, RequestError
-from sfxgen.finishing import FinishSpec
 from sfxgen.osc import addresses as A
 from sfxgen.osc import presets
 from sfxgen.osc.validate import (
@@ -380,7 +379,7 @@ def build_request(g: GenerateArgs, seed: int, out_dir: Path, stems: tuple[str, .
         sampler=g.sampler,
         init_audio=g.init,
         strength=g.strength,
-        finish=FinishSpec(loop_crossfade_ms=g.loop),
+        finish=g.finish(),
         out_dir=out_dir,
         file_stems=stems,
         overwrite=False,

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sfxgen.finishing import FinishSpec
 from sfxgen.init_audio import init_duration
 from sfxgen.loops import MAX_LOOP_CROSSFADE_MS
 from sfxgen.osc import addresses as A
@@ -31,7 +32,12 @@ from sfxgen.request import (
 
 MAX_SEED = 2**63 - 1  # the largest seed an OSC int64 can carry
 SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
-OPTIONS = ("steps", "sampler", "blend_prompt", "blend", "name", "reply_file", "strength", "init", "loop")  # key value
+OPTIONS = (  # key value pairs after the numbers
+    *("steps", "sampler", "blend_prompt", "blend", "name", "reply_file", "strength", "init", "loop"),
+    *("sample_rate", "bit_depth", "lufs"),
+)
+SAMPLE_RATES = (48000, 44100)
+BIT_DEPTHS = {"16": "pcm16", "24": "pcm24", "32f": "float32"}  # as `sfxgen generate --bit-depth`
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 _ALLOWED_CONTROL = {"\t", "\n", "\r"}
@@ -65,6 +71,15 @@ class GenerateArgs:
     init: Path | None = None  # a sound to make variations of (absolute path on the bridge's machine)
     strength: float | None = None  # (0, 1]: how much of the start sound to redraw; None -> the pipeline's default
     loop: float = 0.0  # > 0: seamless loops, tail crossfaded into head over this many ms (sfxgen.finishing)
+    sample_rate: int = 48000  # of the files written
+    bit_depth: str = "pcm24"  # sfxgen.finishing.BitDepth value
+    lufs: float | None = None  # integrated loudness target; None: peak-normalised to -1 dBFS
+
+    def finish(self) -> FinishSpec:
+        """How the files are finished (format, level, loop)."""
+        return FinishSpec(
+            sample_rate=self.sample_rate, bit_depth=self.bit_depth, loudness_lufs=self.lufs, loop_crossfade_ms=self.loop
+        )
 
 
 def describe(v: Any) -> str:
@@ -232,6 +247,19 @@ def _parse_options(rest: list[Any], req_id: str | int, *, image: bool) -> dict[s
             out["strength"] = strength(value, "option strength", req_id)
         elif key == "loop":
             out["loop"] = number(value, "option loop (crossfade ms, 0 = no loop)", 0.0, MAX_LOOP_CROSSFADE_MS, req_id)
+        elif key == "sample_rate":
+            rate = integer(value, "option sample_rate", 0, 10**6, req_id)
+            if rate not in SAMPLE_RATES:
+                raise OscArgError(f"option sample_rate must be 48000 or 44100, got {rate}", req_id)
+            out["sample_rate"] = rate
+        elif key == "bit_depth":
+            depth = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+            depth = text(depth, "option bit_depth", req_id, max_chars=8)
+            if depth not in BIT_DEPTHS:
+                raise OscArgError(f"option bit_depth must be 16, 24 or 32f, got {depth!r}", req_id)
+            out["bit_depth"] = BIT_DEPTHS[depth]
+        elif key == "lufs":
+            out["lufs"] = number(value, "option lufs (integrated loudness target)", -70.0, 0.0, req_id)
         elif key == "init":
             out["init"] = existing_file(text(value, "option init", req_id, max_chars=4096), "option init", req_id)
         elif key == "prompt" and image:

@@ -4,6 +4,8 @@
 --   SFXGEN_RESOURCE  what reaper.GetResourcePath() returns
 --   SFXGEN_INPUT     what the GetUserInputs dialog returns ("" = the user pressed Cancel)
 --   SFXGEN_CFG_*     SFXGEN_CONFIG overrides (send_cmd, port, out_dir, timeout_s, accept_timeout_s)
+--   SFXGEN_PROJECT_SRATE / SFXGEN_DEVICE_SRATE  the project's pinned sample rate (unset: follows the
+--                    device) and the audio device's (default 48000)
 -- ExecProcess really runs the command (io.popen); defer callbacks run in a bounded loop with a
 -- simulated clock that advances 0.05 s per round (plus a real 0.05 s sleep so the bridge can work).
 -- Output lines: DIALOG, EXEC, INSERT <mode> <path>, MSG <text>, UNDO <name>, END <rounds> <left>.
@@ -36,6 +38,13 @@ reaper = {
   Undo_EndBlock = function(name, flags) out("UNDO", name) end,
   UpdateArrange = function() end,
   GetExtState = function(section, key) return "" end,
+  GetSetProjectInfo = function(proj, key, value, set) -- SFXGEN_PROJECT_SRATE set: the project pins that rate
+    local rate = tonumber(os.getenv("SFXGEN_PROJECT_SRATE") or "")
+    if key == "PROJECT_SRATE_USE" then return rate and 1 or 0 end
+    if key == "PROJECT_SRATE" then return rate or 44100 end
+    return 0
+  end,
+  GetAudioDeviceInfo = function(attr) return true, os.getenv("SFXGEN_DEVICE_SRATE") or "48000" end,
 }
 
 SFXGEN_CONFIG = {}

@@ -109,8 +109,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _run_script(tmp_path: Path, dialog: str, **cfg: object) -> list[list[str]]:
-    env = dict(os.environ)
+def _run_script(tmp_path: Path, dialog: str, env_extra: dict[str, str] | None = None, **cfg: object) -> list[list[str]]:
+    env = dict(os.environ) | (env_extra or {})
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(
         SFXGEN_SCRIPT=str(SCRIPT), SFXGEN_RESOURCE=str(tmp_path / "reaper"), SFXGEN_INPUT=dialog, OMP_NUM_THREADS="1"
@@ -147,8 +147,18 @@ def test_a_loop_is_asked_for_and_inserted(tmp_path, reaper_bridge):
     (insert,) = [r for r in rows if r[0] == "INSERT"]
     meta = read_wav_metadata(insert[2])
     assert meta.frames == 48000 and meta.loop == (0, 47999) and meta.recipe.finish["loop_crossfade_ms"] == 300.0
+    assert meta.sample_rate == 48000  # the device's rate (the stub's default), the project not pinned
     rows = _run_script(tmp_path, "steady rain\n1\n1\n1500", send_cmd="false")  # longer than the sound
     assert [r[0] for r in rows] == ["DIALOG", "MSG", "END"] and "Loop crossfade must be" in rows[1][1]
+
+
+@needs_lua
+@pytest.mark.parametrize(("project", "device", "rate"), [("44100", "48000", 44100), (None, "88200", 44100)])
+def test_files_come_at_the_projects_sample_rate(tmp_path, reaper_bridge, project, device, rate):
+    env = {"SFXGEN_DEVICE_SRATE": device} | ({"SFXGEN_PROJECT_SRATE": project} if project else {})
+    rows = _run_script(tmp_path, "rain\n0.5\n1\n0", env, send_cmd=SEND_CMD, port=reaper_bridge.address[1])
+    (insert,) = [r for r in rows if r[0] == "INSERT"]
+    assert read_wav_metadata(insert[2]).sample_rate == rate
 
 
 @needs_lua

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from sfxgen.finishing import FinishSpec
 from sfxgen.osc.router import build_request
 from sfxgen.osc.validate import OscArgError, parse_generate
 from sfxgen.wavfile import read_wav_metadata
@@ -45,7 +46,15 @@ def test_loop_option_reaches_the_finishing(tmp_path):
     request = build_request(parse_generate(["l1", "rain", 4.0, 1, "loop", 500], image=False), 1, tmp_path, ("a",))
     assert request.finish.loop_crossfade_ms == 500.0 and request.duration == 4.0
     plain = build_request(parse_generate(["l2", "rain"], image=False), 1, tmp_path, ("a",))
-    assert not plain.finish.loop
+    assert plain.finish == FinishSpec()
+
+
+def test_format_and_level_options_reach_the_finishing(tmp_path):
+    g = parse_generate(["f1", "rain", "sample_rate", 44100.0, "bit_depth", 16, "lufs", -23], image=False)
+    assert build_request(g, 1, tmp_path, ("a",)).finish == FinishSpec(
+        sample_rate=44100, bit_depth="pcm16", loudness_lufs=-23.0
+    )
+    assert parse_generate(["f2", "rain", "bit_depth", "32f"], image=False).finish().bit_depth.value == "float32"
 
 
 def test_duration_defaults_to_the_init_sound_length(wav):
@@ -75,6 +84,9 @@ def test_generate_image_takes_them_too(wav, tmp_path):
         ("init", 5, "option init must be a string, got int 5"),
         ("loop", -1, "option loop (crossfade ms, 0 = no loop) must be in 0 .. 10000, got -1"),
         ("loop", "long", "option loop (crossfade ms, 0 = no loop) must be a number"),
+        ("sample_rate", 96000, "option sample_rate must be 48000 or 44100, got 96000"),
+        ("bit_depth", 8, "option bit_depth must be 16, 24 or 32f, got '8'"),
+        ("lufs", 3, "option lufs (integrated loudness target) must be in -70 .. 0, got 3"),
     ],
 )
 def test_bad_values_are_refused_with_what_to_fix(option, value, needle):
