@@ -59,8 +59,10 @@ class DeliveryControls(QWidget):
         if not finish:
             return
         _select(self.rate, finish.get("sample_rate"))
-        _select(self.depth, BitDepth(finish["bit_depth"]) if finish.get("bit_depth") else None)
+        _select(self.depth, next((b for b in BitDepth if b.value == finish.get("bit_depth")), None))
         lufs = finish.get("loudness_lufs")
+        if lufs is not None and not (isinstance(lufs, int | float) and -70 <= lufs <= 0):
+            return  # not a loudness target: keep the current level
         if lufs is not None and self.level.findData(float(lufs)) < 0:
             self.level.addItem(f"{float(lufs):g} LUFS".replace("-", "−"), float(lufs))
         _select(self.level, None if lufs is None else float(lufs), allow_none=True)

@@ -44,5 +44,6 @@ def test_history_brings_the_format_back_even_an_unlisted_level(window):
     assert d.level.currentText() == "−20 LUFS"
     d.apply({"sample_rate": 48000, "bit_depth": "pcm24", "loudness_lufs": None})
     assert d.finish_spec() == FinishSpec()
-    d.apply(None)  # recipes without one change nothing
+    d.apply(None)  # recipes without one change nothing, nor do unreadable values
+    d.apply({"sample_rate": "fast", "bit_depth": "pcm12", "loudness_lufs": "loud"})
     assert d.finish_spec() == FinishSpec()
