@@ -89,7 +89,7 @@ def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: 
             )
             + "</td>"
             f"<td>{html.escape(e.catid)}<br><small>{html.escape(e.category)}-{html.escape(e.subcategory)}</small></td>"
-            f"<td>{e.seed}</td><td>{e.duration_s:.2f} s{'<br><small>loop</small>' if e.loop else ''}</td>"
+            f"<td>{e.seed}</td><td>{e.duration_s:.2f} s{_loop_note(e)}</td>"
             f"<td>{_fmt(e.sample_peak_dbfs, 'dBFS')}<br>{_fmt(e.true_peak_dbtp, 'dBTP')}</td>"
             f"<td>{_fmt(e.lufs, 'LUFS')}</td>"
             "</tr>"
@@ -107,3 +107,11 @@ def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: 
     path = out_dir / "contact_sheet.html"
     atomic_write_bytes(path, doc.encode("utf-8"), overwrite=True)
     return path
+
+
+def _loop_note(e: ManifestEntry) -> str:
+    """' loop' and its seam's level step under the duration of a loop; nothing for a one-shot."""
+    if not e.loop:
+        return ""
+    seam = "" if e.loop_seam_db is None else f", seam {e.loop_seam_db:.1f} dB"
+    return f"<br><small>loop{seam}</small>"

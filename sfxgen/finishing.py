@@ -35,7 +35,7 @@ import pyloudnorm
 import soxr
 from scipy.signal import lfilter
 
-from sfxgen.loops import MAX_LOOP_CROSSFADE_MS, make_loop
+from sfxgen.loops import MAX_LOOP_CROSSFADE_MS, make_loop, seam_step_db
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ class FinishedAudio:
     max_momentary_lufs: float | None = None  # max 400 ms loudness (None if < 400 ms or silent)
     max_short_term_lufs: float | None = None  # max 3 s loudness (None if < 3 s or silent)
     loop: bool = False  # made to loop seamlessly from its last sample to its first (written as a smpl loop)
+    loop_seam_db: float | None = None  # a loop's level step where it wraps (sfxgen.loops.seam_step_db)
 
     @property
     def frames(self) -> int:
@@ -206,7 +207,8 @@ def finish(wave: np.ndarray, sample_rate: int, spec: FinishSpec = FinishSpec()) 
     x = _apply_gain(x, sr, spec)
 
     # 7. measure
-    return dataclasses.replace(measure(x, sr), loop=spec.loop)
+    seam = seam_step_db(x, sr) if spec.loop else None
+    return dataclasses.replace(measure(x, sr), loop=spec.loop, loop_seam_db=seam)
 
 
 def trim_silence(x: np.ndarray, sr: int, threshold_db: float) -> np.ndarray:

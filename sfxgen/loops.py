@@ -14,6 +14,7 @@ import numpy as np
 
 MAX_LOOP_CROSSFADE_MS = 10_000.0
 DEFAULT_LOOP_CROSSFADE_MS = 500.0  # what `--loop` alone asks for: long enough to hide a texture's seam
+SEAM_WINDOW_S = 0.25  # the level either side of the seam is measured over this long
 
 
 def make_loop(x: np.ndarray, sr: int, crossfade_ms: float) -> np.ndarray:
@@ -48,3 +49,17 @@ def crossfade_loop(x: np.ndarray, k: int, *, equal_power: bool = True) -> np.nda
     y = x[: n - k].copy()
     y[:k] = x[:k] * fade_in + x[n - k :] * fade_out
     return y
+
+
+def seam_step_db(x: np.ndarray, sr: int) -> float:
+    """How far the level jumps where a loop ``x`` (S, ...) wraps: RMS of its last vs its first 250 ms, in dB.
+
+    A steady texture that loops well steps by less than a decibel; a sound that swells or fades over its
+    length steps by as much as it changed, once per loop (a longer crossfade smooths it).
+    """
+    n = max(1, min(round(SEAM_WINDOW_S * sr), x.shape[0] // 2))
+    tail, head = x[-n:], x[:n]
+    power = [float(np.mean(np.square(a))) for a in (tail, head)]
+    if min(power) <= 0:
+        return 0.0 if max(power) <= 0 else float("inf")
+    return abs(10.0 * np.log10(power[0] / power[1]))

@@ -263,6 +263,7 @@ def _entry(pack: Pack, batch: Batch, i: int, path: Path, audio: FinishedAudio, r
         source_clip=getattr(recipe, "source_clip", None) or "",
         source_licence=getattr(recipe, "source_licence", None) or "",
         loop=audio.loop,
+        loop_seam_db=_db_or_none(audio.loop_seam_db),
     )
 
 

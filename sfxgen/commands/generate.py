@@ -113,6 +113,7 @@ def result_dict(result, bundle) -> dict:
         "bundle_sha256": bundle.manifest_sha256,
         "peak_dbfs": [None if math.isinf(a.peak_dbfs) else round(a.peak_dbfs, 2) for a in result.audio],
         "lufs": [None if a.lufs is None else round(a.lufs, 2) for a in result.audio],
+        "loop_seam_db": [None if a.loop_seam_db is None else round(a.loop_seam_db, 2) for a in result.audio],
         "recipes": [r.to_dict() for r in result.recipes],
     }
 
@@ -144,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         for path, audio, recipe in zip(result.files, result.audio, result.recipes, strict=True):
             lufs = "" if audio.lufs is None else f", {audio.lufs:.1f} LUFS"
+            lufs += "" if audio.loop_seam_db is None else f", loop seam {audio.loop_seam_db:.1f} dB"
             source = f"; from {recipe.source_licence} recording {recipe.source_clip}" if recipe.source_clip else ""
             print(f"{path}  (peak {audio.peak_dbfs:.1f} dBFS{lufs}{source})")
         print(f"{len(result.files)} files in {result.elapsed:.2f} s on {result.provider}")

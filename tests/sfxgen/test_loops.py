@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sfxgen.loops import crossfade_loop, make_loop
+from sfxgen.loops import crossfade_loop, make_loop, seam_step_db
 from tests.sfxgen.test_finishing import noise
 
 
@@ -40,3 +40,13 @@ def test_levels_crossfade_linearly_and_bad_lengths_are_refused():
         crossfade_loop(x, 6)
     with pytest.raises(ValueError, match=r"too short to loop"):
         make_loop(np.zeros(1), 16000, 500.0)
+
+
+def test_seam_step_is_small_for_a_texture_and_the_whole_swell_for_a_fade():
+    sr = 16000
+    steady = make_loop(noise(4.5, sr=sr, seed=4), sr, 500.0)
+    assert seam_step_db(steady, sr) < 0.5
+    t = np.arange(4 * sr) / sr
+    fading = noise(4.0, sr=sr, seed=5) * 10 ** (-20 * t / 4 / 20)  # 20 dB quieter at its end
+    assert seam_step_db(fading, sr) == pytest.approx(20.0 * 3.75 / 4, abs=1.0)  # window centres 3.75 s apart
+    assert seam_step_db(np.zeros(sr), sr) == 0.0

@@ -386,4 +386,6 @@ def test_loop_sounds_are_marked_in_file_manifest_and_contact_sheet(engine, tmp_p
     assert not entries["ANMLDog_Dog Bark_TST_LOOPS_01.wav"].loop
     rows = {r["file"]: r["loop"] for r in csv.DictReader((report.out_dir / "manifest.csv").open())}
     assert rows == {rain.name: "True", "ANMLDog_Dog Bark_TST_LOOPS_01.wav": "False"}
-    assert (report.out_dir / "contact_sheet.html").read_text().count("<small>loop</small>") == 1
+    seam = entries[rain.name].loop_seam_db
+    assert isinstance(seam, float) and seam >= 0 and entries["ANMLDog_Dog Bark_TST_LOOPS_01.wav"].loop_seam_db is None
+    assert (report.out_dir / "contact_sheet.html").read_text().count(f"<small>loop, seam {seam:.1f} dB</small>") == 1
