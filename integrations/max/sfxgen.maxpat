@@ -64,7 +64,7 @@
       640.0,
       22.0
      ],
-     "text": "Type a prompt, press Enter: it is sent as /sfxgen/generate <n> <prompt> <duration> 1. The finished WAV loads into buffer~ sfxgen_result and plays."
+     "text": "Type a prompt, press Enter: it is sent as /sfxgen/generate <n> <prompt> <duration> 1 loop <ms> (0 ms: a one-shot; e.g. 500: a seamless loop). The finished WAV loads into buffer~ sfxgen_result and plays."
     }
    },
    {
@@ -147,6 +147,43 @@
    },
    {
     "box": {
+     "id": "obj-xfade-label",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      480.0,
+      70.0,
+      200.0,
+      22.0
+     ],
+     "text": "loop crossfade (ms, 0 = one-shot)"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-xfade",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      480.0,
+      94.0,
+      60.0,
+      22.0
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "format": 6,
+     "minimum": 0.0,
+     "maximum": 10000.0,
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
      "id": "obj-loadbang",
      "maxclass": "newobj",
      "numinlets": 1,
@@ -225,18 +262,18 @@
     "box": {
      "id": "obj-pack",
      "maxclass": "newobj",
-     "numinlets": 4,
+     "numinlets": 6,
      "numoutlets": 1,
      "patching_rect": [
       20.0,
       230.0,
-      140.0,
+      170.0,
       22.0
      ],
      "outlettype": [
       ""
      ],
-     "text": "pack 0 s 2. 1"
+     "text": "pack 0 s 2. 1 loop 0."
     }
    },
    {
@@ -1124,6 +1161,18 @@
      "destination": [
       "obj-last",
       0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-xfade",
+      0
+     ],
+     "destination": [
+      "obj-pack",
+      5
      ]
     }
    }

@@ -173,12 +173,17 @@ def test_a_real_done_reply_becomes_replace_path(boxes):
     assert outlet == 1  # errors go to the status display, not the buffer
 
 
-def test_the_patch_request_passes_the_bridge_validation(boxes):
+def test_the_patch_request_passes_the_bridge_validation(boxes, wires):
     pack_args = by_text(boxes, "pack")["text"].split()[1:]
     assert pack_args[0] == "0" and pack_args[1] == "s"
     counter, prompt = 1, "wooden door slams"  # tosymbol makes the typed words one symbol
-    duration, variations = float(pack_args[2]), int(pack_args[3])
-    _, message = _run(by_text(boxes, "prepend /sfxgen/generate")["text"], [counter, prompt, duration, variations])
-    assert message[0] == A.GENERATE
-    g = parse_generate(message[1:], image=False)
-    assert (g.req_id, g.prompt, g.duration, g.variations) == (1, prompt, 2.0, 1)
+    duration, variations, key, loop = float(pack_args[2]), int(pack_args[3]), pack_args[4], float(pack_args[5])
+    for loop_ms in (loop, 500.0):  # as loaded (a one-shot), then with the loop box at 500
+        items = [counter, prompt, duration, variations, key, loop_ms]
+        _, message = _run(by_text(boxes, "prepend /sfxgen/generate")["text"], items)
+        assert message[0] == A.GENERATE
+        g = parse_generate(message[1:], image=False)
+        assert (g.req_id, g.prompt, g.duration, g.variations, g.loop) == (1, prompt, 2.0, 1, loop_ms)
+    loop_box = next(b for b in boxes.values() if b.get("maxclass") == "flonum" and b.get("maximum") == 10000.0)
+    pack = by_text(boxes, "pack")["id"]
+    assert (loop_box["id"], 0, pack, 5) in wires
