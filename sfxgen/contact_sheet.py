@@ -110,8 +110,8 @@ def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: 
 
 
 def _loop_note(e: ManifestEntry) -> str:
-    """' loop' and its seam's level step under the duration of a loop; nothing for a one-shot."""
-    if not e.loop:
-        return ""
-    seam = "" if e.loop_seam_db is None else f", seam {e.loop_seam_db:.1f} dB"
-    return f"<br><small>loop{seam}</small>"
+    """'stereo', 'loop' and the loop seam's level step under the duration; nothing for a mono one-shot."""
+    notes = ["stereo"] if e.channels == 2 else []
+    if e.loop:
+        notes.append("loop" + ("" if e.loop_seam_db is None else f", seam {e.loop_seam_db:.1f} dB"))
+    return f"<br><small>{' · '.join(notes)}</small>" if notes else ""

@@ -57,6 +57,7 @@ class ManifestEntry:
     source_licence: str = ""  # that recording's licence
     loop: bool = False  # made to loop seamlessly (smpl loop over the whole file)
     loop_seam_db: float | None = None  # a loop's level step where it wraps, dB (steady textures: under 1)
+    channels: int = 1  # 2: stereo
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ManifestEntry:

@@ -109,6 +109,11 @@ def frames_multiple(bundle: Bundle) -> int:
     return max(1, int(value))
 
 
+def channel_rng(seed: int, channel: int) -> np.random.Generator:
+    """Channel 0 draws from ``seed`` as a mono file does; channel 1 from the seed's second stream."""
+    return np.random.default_rng(seed if channel == 0 else [seed, channel])
+
+
 def frames_for(num_samples: int, bundle: Bundle) -> int:
     """Centred STFT frames covering num_samples, rounded up to the denoiser's multiple."""
     hop = bundle.mel.hop_length
@@ -196,6 +201,8 @@ def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] 
         raise RequestError(f"duration {r.duration!r} s must be between {MIN_DURATION} and {MAX_DURATION} seconds")
     if not isinstance(r.variations, int) or isinstance(r.variations, bool) or not 1 <= r.variations <= MAX_VARIATIONS:
         raise RequestError(f"variations {r.variations!r} must be an integer from 1 to {MAX_VARIATIONS}")
+    if r.channels not in (1, 2) or isinstance(r.channels, bool):
+        raise RequestError(f"channels {r.channels!r} must be 1 (mono) or 2 (stereo)")
     d = bundle.defaults
     guidance = d.guidance if r.guidance is None else r.guidance
     if not is_finite_number(guidance) or not 0.0 <= guidance <= MAX_GUIDANCE:
@@ -328,7 +335,7 @@ class Pipeline:
         is_cancelled: CancelFn | None = None,
         entries: Sequence[int] | None = None,
     ) -> np.ndarray:
-        """Steps 2-6: plan -> waveforms (N, num_samples) float64 at the model rate.
+        """Steps 2-6: plan -> waveforms (variations, num_samples) float64 at the model rate; stereo (.., S, 2).
 
         ``entries``: each row's library recording when the caller has picked them (:meth:`source_entries`).
         """
@@ -339,24 +346,28 @@ class Pipeline:
                 raise Cancelled()
 
         r, b = plan.request, self.bundle
-        # 2. encode query -> cond (N, E)
+        C = r.channels  # rows per file: a stereo file is two draws of its variation, rows 2i (left) and 2i + 1
+        # 2. encode query -> cond (N, E), one row per channel (N = variations * C)
         try:
             image = Path(r.image) if plan.mode is QueryMode.IMAGE and r.image is not None else None
             cond = self.query.condition(plan.mode, r.prompt, plan.seeds, image, r.blend_prompt, r.blend)
         except (OSError, ValueError) as exc:
             raise RequestError(f"cannot encode the query: {exc}") from exc
+        cond = np.repeat(cond, C, axis=0)
         report(0.1)
         check_cancel()
         # 3. timesteps (SDEdit runs the last ceil(steps * strength) of them)
         ts = spaced_timesteps(self.schedule.num_train_steps, plan.steps)
         if plan.strength < 1.0:
             ts = ts[-math.ceil(plan.steps * plan.strength) :]
-        # 4. start: row i's noise from its own generator, so the noise of seed s never depends on the batch
-        rngs = [np.random.default_rng(seed) for seed in plan.seeds]
+        # 4. start: row i's noise from its own generator, so the noise of seed s never depends on the batch;
+        #    a stereo file's right channel draws from the seed's second stream, its left is the mono file's
+        rngs = [channel_rng(seed, c) for seed in plan.seeds for c in range(C)]
         x_T = samplers.randn(rngs, (b.mel.n_mels, plan.num_frames))  # (N, M, T)
         if plan.strength < 1.0:
             abar = float(self.schedule.alphas_cumprod[ts[0]])
-            x_T = np.sqrt(abar) * self.start_x0(plan, entries) + np.sqrt(1.0 - abar) * x_T  # x_t = alpha x0 + sigma eps
+            start = np.repeat(self.start_x0(plan, entries), C, axis=0)  # both channels start from the same sound
+            x_T = np.sqrt(abar) * start + np.sqrt(1.0 - abar) * x_T  # x_t = alpha x0 + sigma eps
 
         # 5. denoise loop
         def on_step(done: int, total: int) -> None:
@@ -380,6 +391,8 @@ class Pipeline:
             raise RuntimeError("the model produced NaN/inf audio; try fewer steps, lower guidance or another sampler")
         report(0.93)
         check_cancel()
+        if C == 2:
+            wave = wave.reshape(len(plan.seeds), 2, -1).transpose(0, 2, 1)  # (N, 2S) -> (variations, S, 2)
         return wave
 
     def source_entries(self, plan: Plan) -> list[int] | None:
@@ -437,6 +450,7 @@ class Pipeline:
             source_clip=source.id if source else None,
             source_licence=source.licence if source else None,
             phase_init=plan.phase_init.value,
+            channels=r.channels,
         )
 
     def generate(

@@ -17,6 +17,7 @@ A pack (see ``presets/*.toml``)::
     batch = 4                      # variations generated together (part of each file's recipe)
     guidance = 1.5                 # omit for the bundle's default (also steps, sampler)
     strength = 0.6                 # (0, 1]: how much of a start sound to redraw (1 = from pure noise)
+    channels = 1                   # 2: stereo (two decorrelated draws of each take: ambiences, textures)
     sample_rate = 48000
     bit_depth = "pcm24"
     peak_dbfs = -1.0
@@ -56,7 +57,18 @@ DEFAULT_CREATED = dt.datetime(2025, 1, 1, 0, 0, 0)
 MAX_COUNT = 1000  # files per sound
 SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
 _FINISH_KEYS = {f.name for f in dataclasses.fields(FinishSpec)}
-_GEN_KEYS = {"duration", "count", "batch", "guidance", "steps", "sampler", "blend_prompt", "blend", "strength"}
+_GEN_KEYS = {
+    "duration",
+    "count",
+    "batch",
+    "guidance",
+    "steps",
+    "sampler",
+    "blend_prompt",
+    "blend",
+    "strength",
+    "channels",
+}
 _LIBRARY_KEYS = {"name", "designer", "creator_id", "source_id", "license", "created", "seed_base", "description"}
 _SOUND_KEYS = {
     "name", "prompt", "image", "init", "catid", "fxname", "keywords", "seed", "description", "aspirational", "notes",
@@ -107,6 +119,7 @@ class SoundSpec:
     aspirational: bool  # true if the default model was not trained on this category
     init: Path | None = None  # absolute path of the start sound to make variations of (SDEdit), or None
     strength: float | None = None  # (0, 1]; None -> the pipeline's default (0.6 with init, else the bundle's)
+    channels: int = 1  # 2: stereo files, two decorrelated draws of each take (ambiences, textures)
 
     def stem(self, library: LibraryInfo, take: int) -> str:
         """UCS file stem of take ``take`` (1-based)."""
@@ -219,6 +232,8 @@ def _settings(ctx: _Ctx, table: dict[str, Any], sound: str | None) -> dict[str, 
             out[key] = _want_num(ctx, v, key, 0.0, 1.0, sound)
         elif key == "strength":
             out[key] = _want_strength(ctx, v, sound)
+        elif key == "channels":
+            out[key] = _want_int(ctx, v, key, 1, 2, sound)
         elif key in _FINISH_KEYS:
             out[key] = v
     return out
@@ -342,6 +357,7 @@ def _sound(ctx: _Ctx, i: int, raw: Any, defaults: dict[str, Any], library: Libra
         aspirational=aspirational,
         init=init,
         strength=merged.get("strength"),
+        channels=merged.get("channels", 1),
     )
 
 

@@ -46,6 +46,7 @@ class Recipe:
     source_clip: str | None = None  # the bundle library recording this file was seeded from (None: none)
     source_licence: str | None = None  # that recording's licence (informative; the library is the reference)
     phase_init: str = "random"  # Griffin-Lim's start: "pghi" (sfxgen.pghi), or "random" as in files written before it
+    channels: int = 1  # 2: a stereo pair, the second channel drawn from the seed's second stream (sfxgen.pipeline)
     recipe_version: int = RECIPE_VERSION  # schema of this dataclass
 
     def __post_init__(self) -> None:
@@ -107,6 +108,7 @@ _OMIT_AT_DEFAULT: dict[str, Any] = {
     "source_clip": None,
     "source_licence": None,
     "phase_init": "random",
+    "channels": 1,
 }
 PHASE_INITS = ("pghi", "random")  # sfxgen.pghi.PhaseInit's values
 
@@ -131,7 +133,7 @@ def _check_types(r: Recipe) -> None:
     for name in ("blend", "duration", "guidance", "strength"):
         if not _is_num(getattr(r, name)):
             raise RecipeError(f"recipe.{name}: expected a finite number, got {getattr(r, name)!r}")
-    for name in ("seed", "steps", "recipe_version"):
+    for name in ("seed", "steps", "recipe_version", "channels"):
         if not _is_int(getattr(r, name)):
             raise RecipeError(f"recipe.{name}: expected an integer, got {getattr(r, name)!r}")
     if not isinstance(r.batch_seeds, tuple) or not all(_is_int(s) for s in r.batch_seeds):
@@ -140,6 +142,8 @@ def _check_types(r: Recipe) -> None:
         raise RecipeError(f"recipe: seed {r.seed} is not among batch_seeds {list(r.batch_seeds)}")
     if not 0.0 < r.strength <= 1.0:
         raise RecipeError(f"recipe.strength: expected a number in (0, 1], got {r.strength!r}")
+    if r.channels not in (1, 2):
+        raise RecipeError(f"recipe.channels: expected 1 or 2, got {r.channels!r}")
     if r.phase_init not in PHASE_INITS:
         raise RecipeError(f"recipe.phase_init: expected one of {list(PHASE_INITS)}, got {r.phase_init!r}")
     if not isinstance(r.finish, dict):

@@ -81,6 +81,7 @@ def request_from_recipe(recipe: Recipe, tags, out_dir: Path, stem: str, overwrit
         init_audio=Path(recipe.init_path) if recipe.init_sha256 and recipe.init_path else None,
         strength=recipe.strength,
         phase_init=PhaseInit(recipe.phase_init),
+        channels=recipe.channels,
         finish=FinishSpec.from_dict(recipe.finish),
         tags=tags,
         out_dir=out_dir,

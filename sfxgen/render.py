@@ -223,6 +223,7 @@ def build_request(pack: Pack, batch: Batch, staging: Path) -> Any:
         sampler=s.sampler,
         init_audio=s.init,
         strength=s.strength,
+        channels=s.channels,
         finish=s.finish,
         tags=sound_tags(pack, s),
         out_dir=staging,
@@ -264,6 +265,7 @@ def _entry(pack: Pack, batch: Batch, i: int, path: Path, audio: FinishedAudio, r
         source_licence=getattr(recipe, "source_licence", None) or "",
         loop=audio.loop,
         loop_seam_db=_db_or_none(audio.loop_seam_db),
+        channels=audio.channels,
     )
 
 

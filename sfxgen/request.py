@@ -53,6 +53,7 @@ class GenerateRequest:
     strength: float | None = None  # (0, 1]: how much of it to redraw; None -> INIT_STRENGTH with init_audio,
     #                                else the bundle's library default (1: from pure noise)
     phase_init: PhaseInit = PhaseInit.PGHI  # Griffin-Lim's start (sfxgen.pghi); RANDOM replays older files
+    channels: int = 1  # 2: stereo, each file two draws of its variation (left drawn as the mono file is)
     finish: FinishSpec = FinishSpec()  # post-processing and file format (sfxgen.finishing)
     tags: SoundTags = SoundTags()  # UCS / iXML fields (sfxgen.wavfile)
     out_dir: Path = Path("out")  # where the WAVs go (created if missing)

@@ -167,6 +167,13 @@ class ControlPanel(QFrame):
         self.sampler.addItems(SAMPLERS)
         self.strength = _strength_box()
         self.loop = _loop_box()
+        self.stereo = QCheckBox("stereo")
+        self.stereo.setToolTip(
+            "stereo takes for ambiences and textures: two decorrelated draws of each variation, left and right"
+        )
+        loop_row = QHBoxLayout()
+        loop_row.addWidget(self.loop, 1)
+        loop_row.addWidget(self.stereo)
         init_row = self._build_init_row()
         seed_row = QHBoxLayout()
         self.seed = QSpinBox()
@@ -192,7 +199,7 @@ class ControlPanel(QFrame):
         form.addRow("Seed", seed_row)
         form.addRow("Start", init_row)
         form.addRow("Strength", self.strength)
-        form.addRow("Loop", self.loop)
+        form.addRow("Loop", loop_row)
         lay.addLayout(form)
 
         lay.addStretch(1)
@@ -339,6 +346,7 @@ class ControlPanel(QFrame):
             self.clear_init_audio()
         self.set_strength(float(recipe.get("strength", 1.0)))  # recipes leave out strength 1 (from noise)
         self.loop.setValue(loop_ms(recipe))
+        self.stereo.setChecked(recipe.get("channels", 1) == 2)
 
     def settings(self, *, roll_seed: bool = True) -> dict[str, Any]:
         """Request fields from the controls; rolls a new seed unless locked."""
@@ -358,6 +366,7 @@ class ControlPanel(QFrame):
             "init_audio": self.init_audio,
             "strength": self.strength_value(),
             "loop_ms": float(self.loop.value()),
+            "channels": 2 if self.stereo.isChecked() else 1,
         }
 
 

@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
             sampler=settings["sampler"],
             init_audio=settings["init_audio"],
             strength=settings["strength"],
+            channels=settings["channels"],
             finish=settings.get("finish") or self.delivery.finish_spec(settings["loop_ms"]),
             out_dir=out_dir,
             file_stems=file_stems(out_dir, settings["prompt"], seeds),
@@ -461,6 +462,7 @@ class MainWindow(QMainWindow):
             "init_audio": Path(init) if init else None,
             "strength": float(r.get("strength", 1.0)),  # recipes leave out strength 1 (from noise)
             "finish": _recipe_finish(r),  # the take's own format, level and loop
+            "channels": int(r.get("channels", 1)),  # recipes of mono takes leave it out
         }
 
     def regenerate(self, v: Variation, *, same_seed: bool) -> int | None:

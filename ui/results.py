@@ -66,6 +66,12 @@ def loop_ms(recipe: Any) -> float:
     return float((finish or {}).get("loop_crossfade_ms", 0.0))
 
 
+def recipe_channels(recipe: Any) -> int:
+    """A take's channels from its recipe (dict or Recipe): 2 for stereo, else 1 (mono recipes leave it out)."""
+    value = recipe.get("channels", 1) if isinstance(recipe, dict) else getattr(recipe, "channels", 1)
+    return 2 if value == 2 else 1
+
+
 def to_qimage(rgba: np.ndarray) -> QImage:
     """Copy an ``(H, W, 4)`` uint8 RGBA array into a QImage."""
     rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
@@ -137,7 +143,8 @@ class VariationRow(QWidget):
         self.title.setToolTip(v.prompt + note)
         khz = f"{v.sample_rate / 1000:g} kHz" if v.sample_rate else ""
         loop = "    loop" if loop_ms(v.recipe) else ""  # plays end to start without a seam
-        self.meta.setText(f"seed {v.seed}    {v.duration:.2f} s{loop}    {khz}    {v.path.suffix[1:].upper()}")
+        stereo = "    stereo" if recipe_channels(v.recipe) == 2 else ""
+        self.meta.setText(f"seed {v.seed}    {v.duration:.2f} s{loop}{stereo}    {khz}    {v.path.suffix[1:].upper()}")
         self.meta.setToolTip(str(v.path) + note)
         self.star.setText("★" if v.favourite else "")
 

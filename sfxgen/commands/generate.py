@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lufs", type=float, default=None, help="integrated loudness target (default: peak-normalise)")
     parser.add_argument("--trim", action="store_true", help="trim leading/trailing silence")
     parser.add_argument(
+        "--stereo",
+        action="store_true",
+        help="stereo files for ambiences and textures: two decorrelated draws of each variation, left and right",
+    )
+    parser.add_argument(
         "--loop",
         type=float,
         nargs="?",
@@ -94,6 +99,7 @@ def build_request(args: argparse.Namespace, default_duration: float):
         sampler=args.sampler,
         init_audio=args.init,
         strength=args.strength,
+        channels=2 if args.stereo else 1,
         finish=finish,
         tags=SoundTags(description=description),
         out_dir=args.out,

@@ -22,7 +22,8 @@ and may be left off from the right.
       ``init``, else the bundle's library strength when it ships a sound library, else 1),
       ``loop <ms>`` (seamless loops of [duration], the tail crossfaded into the head over
       this many milliseconds, e.g. 500; 0 = no loop), ``sample_rate <48000|44100>``,
-      ``bit_depth <16|24|32f>``, ``lufs <-70..0>`` (loudness target; default peak -1 dBFS).
+      ``bit_depth <16|24|32f>``, ``lufs <-70..0>`` (loudness target; default peak -1 dBFS),
+      ``channels <1|2>`` (2: stereo, two decorrelated draws of each variation: ambiences).
   /sfxgen/cancel          <req_id>                     cancel a queued or running request
   /sfxgen/preset          <req_id> <pack> [sound]      render a preset pack, or only its sound ``sound``
       pack       a name looked up in the bridge's presets folder (``--presets``, by default the

@@ -379,6 +379,7 @@ def build_request(g: GenerateArgs, seed: int, out_dir: Path, stems: tuple[str, .
         sampler=g.sampler,
         init_audio=g.init,
         strength=g.strength,
+        channels=g.channels,
         finish=g.finish(),
         out_dir=out_dir,
         file_stems=stems,

@@ -34,7 +34,7 @@ MAX_SEED = 2**63 - 1  # the largest seed an OSC int64 can carry
 SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
 OPTIONS = (  # key value pairs after the numbers
     *("steps", "sampler", "blend_prompt", "blend", "name", "reply_file", "strength", "init", "loop"),
-    *("sample_rate", "bit_depth", "lufs"),
+    *("sample_rate", "bit_depth", "lufs", "channels"),
 )
 SAMPLE_RATES = (48000, 44100)
 BIT_DEPTHS = {"16": "pcm16", "24": "pcm24", "32f": "float32"}  # as `sfxgen generate --bit-depth`
@@ -74,6 +74,7 @@ class GenerateArgs:
     sample_rate: int = 48000  # of the files written
     bit_depth: str = "pcm24"  # sfxgen.finishing.BitDepth value
     lufs: float | None = None  # integrated loudness target; None: peak-normalised to -1 dBFS
+    channels: int = 1  # 2: stereo files (two decorrelated draws of each variation)
 
     def finish(self) -> FinishSpec:
         """How the files are finished (format, level, loop)."""
@@ -258,6 +259,8 @@ def _parse_options(rest: list[Any], req_id: str | int, *, image: bool) -> dict[s
             if depth not in BIT_DEPTHS:
                 raise OscArgError(f"option bit_depth must be 16, 24 or 32f, got {depth!r}", req_id)
             out["bit_depth"] = BIT_DEPTHS[depth]
+        elif key == "channels":
+            out["channels"] = integer(value, "option channels (1 mono, 2 stereo)", 1, 2, req_id)
         elif key == "lufs":
             out["lufs"] = number(value, "option lufs (integrated loudness target)", -70.0, 0.0, req_id)
         elif key == "init":

@@ -224,3 +224,13 @@ def test_generate_loop_files_are_as_long_as_asked_with_loop_points(tiny_bundle, 
     assert meta.frames == round(1.2 * 48000) and meta.loop == (0, meta.frames - 1)
     assert res["loop_seam_db"][0] >= 0
     assert meta.recipe.finish["loop_crossfade_ms"] == DEFAULT_LOOP_CROSSFADE_MS
+
+
+def test_generate_stereo(tiny_bundle, tmp_path, capsys):
+    code, out, err = _main(
+        capsys, "generate", "steady rain", "-n", "1", "--seed", "3", "--duration", "0.5", "--stereo", "--loop", "100",
+        "--out", str(tmp_path), "--bundle", str(tiny_bundle), "--json", "--threads", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    meta = read_wav_metadata(json.loads(out)["files"][0])
+    assert (meta.channels, meta.recipe.channels, meta.frames, meta.loop) == (2, 2, 24000, (0, 23999))

@@ -350,3 +350,18 @@ def test_a_loops_start_sound_runs_on_into_itself(tmp_path):
     np.testing.assert_allclose(looped[100:900], load_init_audio(init, 16000, 1000)[100:900])
     padded = load_init_audio(init, 16000, 2500)
     assert not padded[1000:].any()
+
+
+def test_stereo_files_are_two_decorrelated_draws_and_regenerate(pipe, tmp_path):
+    mono = pipe.generate(_req(tmp_path / "mono", variations=1, finish=FinishSpec(bit_depth=BitDepth.FLOAT32)))
+    res = pipe.generate(_req(tmp_path / "st", variations=2, channels=2, finish=FinishSpec(bit_depth=BitDepth.FLOAT32)))
+    x, _ = sf.read(res.files[0])  # (S, 2)
+    assert x.shape == (round(0.5 * 48000), 2) and res.recipes[0].channels == 2
+    m, _ = sf.read(mono.files[0])
+    k = np.dot(x[:, 0], m) / np.dot(m, m)  # the left channel is drawn as the mono file is (up to the gain)
+    np.testing.assert_allclose(x[:, 0], k * m, atol=1e-4)
+    assert abs(np.corrcoef(x[:, 0], x[:, 1])[0, 1]) < 0.5  # the right one from another stream
+    assert read_wav_metadata(res.files[1]).channels == 2
+    assert regenerate(pipe, res.files[1], tmp_path / "again").identical
+    with pytest.raises(RequestError, match=r"channels 3 must be 1 \(mono\) or 2 \(stereo\)"):
+        pipe.generate(_req(tmp_path / "bad", channels=3))

@@ -74,6 +74,7 @@ def test_good_pack_resolves_defaults(tmp_path):
             ('fxname = "Dog Bark"', 'fxname = "Dog Bark"\nloop_crossfade_ms = 500.0\ntrim_silence = true'),
             r"sound 'Dog Bark' \(#1\): a loop cannot have its silence trimmed",
         ),
+        (('fxname = "Dog Bark"', 'fxname = "Dog Bark"\nchannels = 6'), r"field 'channels': 6 is out of range"),
         (
             ('fxname = "Dog Bark"', 'fxname = "Dog Bark"\nloop_crossfade_ms = 9000.0'),
             r"sound 'Dog Bark' \(#1\): field 'loop_crossfade_ms': 9000 ms is longer than the sound \(0.5 s\)",

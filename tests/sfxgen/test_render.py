@@ -389,3 +389,13 @@ def test_loop_sounds_are_marked_in_file_manifest_and_contact_sheet(engine, tmp_p
     seam = entries[rain.name].loop_seam_db
     assert isinstance(seam, float) and seam >= 0 and entries["ANMLDog_Dog Bark_TST_LOOPS_01.wav"].loop_seam_db is None
     assert (report.out_dir / "contact_sheet.html").read_text().count(f"<small>loop, seam {seam:.1f} dB</small>") == 1
+
+
+def test_stereo_sounds_render_stereo_files_with_a_channels_column(engine, tmp_path):
+    text = pack_toml("Stereo Test", "WIDE", {"duration": 0.5, "count": 1, "steps": 2}, [RAIN | {"channels": 2}, DOG])
+    report = render_pack(write_pack(tmp_path, text), tmp_path / "out", engine)
+    entries = {e.file: e for e in read_manifest(report.out_dir / "manifest.json")[1]}
+    rain, dog = entries["RAIN_Rain Heavy_TST_WIDE_01.wav"], entries["ANMLDog_Dog Bark_TST_WIDE_01.wav"]
+    assert (rain.channels, dog.channels) == (2, 1)
+    assert wavinfo.WavInfoReader(str(report.out_dir / rain.file)).fmt.channel_count == 2
+    assert (report.out_dir / "contact_sheet.html").read_text().count("<small>stereo</small>") == 1

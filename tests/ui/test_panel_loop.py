@@ -1,4 +1,4 @@
-"""The Loop control: off by default, a crossfade in ms otherwise, through the real engine + tiny bundle."""
+"""The Loop control (off, or a crossfade in ms) and the stereo box, through the real engine + tiny bundle."""
 
 from __future__ import annotations
 
@@ -45,3 +45,21 @@ def test_a_crossfade_longer_than_the_take_is_refused_with_what_to_fix(qtbot, win
         window.generate()
     assert "loop crossfade (900 ms) is longer than the sound (0.5 s)" in failed.args[0]
     assert failed.args[0] in c.error.text() and c.generate_btn.isEnabled()
+
+
+def test_stereo_takes_are_stereo_and_keep_it_when_regenerated(qtbot, window):
+    c = window.controls
+    c.duration.setValue(0.5)
+    c.variations.setValue(1)
+    assert c.settings()["channels"] == 1
+    c.stereo.setChecked(True)
+    (v,) = generate(qtbot, window, "wind")
+    assert read_wav_metadata(v.path).channels == 2 and v.recipe["channels"] == 2
+    row = window.results.itemWidget(window.results.item(0))
+    assert "0.50 s    stereo" in row.meta.text()
+    c.stereo.setChecked(False)
+    with qtbot.waitSignal(window.generation_done, timeout=30000) as blocker:
+        window.regenerate(v, same_seed=True)  # the take's own channels
+    assert read_wav_metadata(blocker.args[0][0].path).channels == 2
+    c.apply_recipe(v.recipe)  # history -> settings
+    assert c.stereo.isChecked()

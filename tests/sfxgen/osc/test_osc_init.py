@@ -55,6 +55,7 @@ def test_format_and_level_options_reach_the_finishing(tmp_path):
         sample_rate=44100, bit_depth="pcm16", loudness_lufs=-23.0
     )
     assert parse_generate(["f2", "rain", "bit_depth", "32f"], image=False).finish().bit_depth.value == "float32"
+    assert build_request(parse_generate(["f3", "rain", "channels", 2], image=False), 1, tmp_path, ("a",)).channels == 2
 
 
 def test_duration_defaults_to_the_init_sound_length(wav):
@@ -87,6 +88,7 @@ def test_generate_image_takes_them_too(wav, tmp_path):
         ("sample_rate", 96000, "option sample_rate must be 48000 or 44100, got 96000"),
         ("bit_depth", 8, "option bit_depth must be 16, 24 or 32f, got '8'"),
         ("lufs", 3, "option lufs (integrated loudness target) must be in -70 .. 0, got 3"),
+        ("channels", 6, "option channels (1 mono, 2 stereo) must be in 1 .. 2, got 6"),
     ],
 )
 def test_bad_values_are_refused_with_what_to_fix(option, value, needle):
