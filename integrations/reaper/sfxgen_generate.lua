@@ -23,6 +23,7 @@ M.config = {
   duration = 2.0,                          -- seconds, suggested in the dialog
   variations = 1,                          -- files to make; all are inserted one after the other
   loop_ms = 0,                             -- loop crossfade suggested in the dialog: 0 = one-shots, e.g. 500 = loops
+  stereo = 0,                              -- suggested in the dialog: 1 = stereo takes (ambiences), 0 = mono
   timeout_s = 300,                         -- give up waiting for the sound after this long
   accept_timeout_s = 5,                    -- how long the sender waits for "accepted"
   insert_mode = 0,                         -- reaper.InsertMedia mode: 0 = current track at the edit cursor, 1 = new track
@@ -219,13 +220,17 @@ function M.project_rate()
 end
 
 -- Send the request; returns the reply-file path to poll, or nil and a message for the user.
-function M.send_request(cfg, req_id, prompt, duration, variations, work_dir, loop_ms)
+function M.send_request(cfg, req_id, prompt, duration, variations, work_dir, loop_ms, stereo)
   local request_file = M.join(work_dir, req_id .. ".request.json")
   local args = { req_id, prompt, duration + 0.0, math.tointeger(variations) or 1, -1, -1.0, "reply_file", 1,
     "sample_rate", M.project_rate() }
   if loop_ms and loop_ms > 0 then -- seamless loops: the tail crossfaded into the head over loop_ms
     args[#args + 1] = "loop"
     args[#args + 1] = loop_ms + 0.0
+  end
+  if stereo then -- two decorrelated draws of each take, left and right
+    args[#args + 1] = "channels"
+    args[#args + 1] = 2
   end
   local body = M.json_encode({ address = "/sfxgen/generate", args = args })
   local ok, err = M.write_file(request_file, body)
@@ -309,11 +314,13 @@ end
 function M.main()
   load_overrides()
   local cfg = M.config
-  local default = string.format("%s\n%g\n%d\n%g", "", cfg.duration, cfg.variations, cfg.loop_ms)
-  local ok, csv = reaper.GetUserInputs("sfxgen: generate a sound", 4,
-    "Prompt,Duration (s),Variations,Loop crossfade (ms; 0 = one-shot),separator=\n,extrawidth=320", default)
+  local default = string.format("%s\n%g\n%d\n%g\n%d", "", cfg.duration, cfg.variations, cfg.loop_ms, cfg.stereo)
+  local ok, csv = reaper.GetUserInputs("sfxgen: generate a sound", 5,
+    "Prompt,Duration (s),Variations,Loop crossfade (ms; 0 = one-shot),Stereo (1 = yes),separator=\n,extrawidth=320",
+    default)
   if not ok then return end
-  local prompt, duration_s, variations_s, loop_s = csv:match("^([^\n]*)\n([^\n]*)\n([^\n]*)\n([^\n]*)$")
+  local prompt, duration_s, variations_s, loop_s, stereo_s =
+    csv:match("^([^\n]*)\n([^\n]*)\n([^\n]*)\n([^\n]*)\n([^\n]*)$")
   prompt = prompt and prompt:match("^%s*(.-)%s*$") or ""
   local duration, variations = tonumber(duration_s), math.tointeger(tonumber(variations_s))
   local loop_ms = tonumber(loop_s)
@@ -328,10 +335,14 @@ function M.main()
     reaper.ShowMessageBox("Loop crossfade must be 0 (one-shot) or milliseconds up to the duration.", "sfxgen", 0)
     return
   end
+  local stereo = tonumber(stereo_s)
+  if stereo ~= 0 and stereo ~= 1 then
+    reaper.ShowMessageBox("Stereo must be 1 (stereo takes, for ambiences) or 0 (mono).", "sfxgen", 0); return
+  end
   local work_dir = M.join(reaper.GetResourcePath(), "Data", "sfxgen")
   reaper.RecursiveCreateDirectory(work_dir, 0)
   local req_id = M.new_req_id()
-  local reply_file, err = M.send_request(cfg, req_id, prompt, duration, variations, work_dir, loop_ms)
+  local reply_file, err = M.send_request(cfg, req_id, prompt, duration, variations, work_dir, loop_ms, stereo == 1)
   if not reply_file then reaper.ShowMessageBox(err, "sfxgen", 0); return end
   M.poll(cfg, reply_file, reaper.time_precise() + cfg.timeout_s)
 end

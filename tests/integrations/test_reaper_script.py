@@ -127,7 +127,11 @@ def _run_script(tmp_path: Path, dialog: str, env_extra: dict[str, str] | None = 
 def test_full_run_inserts_the_generated_files(tmp_path, reaper_bridge):
     out = reaper_bridge.router.out_dir
     rows = _run_script(
-        tmp_path, "wooden door, slams shut\n0.5\n2\n0", send_cmd=SEND_CMD, port=reaper_bridge.address[1], timeout_s=30
+        tmp_path,
+        "wooden door, slams shut\n0.5\n2\n0\n0",
+        send_cmd=SEND_CMD,
+        port=reaper_bridge.address[1],
+        timeout_s=30,
     )
     inserts = [r for r in rows if r[0] == "INSERT"]
     assert [r for r in rows if r[0] == "MSG"] == []
@@ -142,28 +146,31 @@ def test_full_run_inserts_the_generated_files(tmp_path, reaper_bridge):
 
 
 @needs_lua
-def test_a_loop_is_asked_for_and_inserted(tmp_path, reaper_bridge):
-    rows = _run_script(tmp_path, "steady rain\n1\n1\n300", send_cmd=SEND_CMD, port=reaper_bridge.address[1])
+def test_a_stereo_loop_is_asked_for_and_inserted(tmp_path, reaper_bridge):
+    rows = _run_script(tmp_path, "steady rain\n1\n1\n300\n1", send_cmd=SEND_CMD, port=reaper_bridge.address[1])
     (insert,) = [r for r in rows if r[0] == "INSERT"]
     meta = read_wav_metadata(insert[2])
     assert meta.frames == 48000 and meta.loop == (0, 47999) and meta.recipe.finish["loop_crossfade_ms"] == 300.0
+    assert meta.channels == 2  # "Stereo" 1
     assert meta.sample_rate == 48000  # the device's rate (the stub's default), the project not pinned
-    rows = _run_script(tmp_path, "steady rain\n1\n1\n1500", send_cmd="false")  # longer than the sound
+    rows = _run_script(tmp_path, "steady rain\n1\n1\n1500\n0", send_cmd="false")  # longer than the sound
     assert [r[0] for r in rows] == ["DIALOG", "MSG", "END"] and "Loop crossfade must be" in rows[1][1]
+    rows = _run_script(tmp_path, "steady rain\n1\n1\n0\nyes", send_cmd="false")
+    assert [r[0] for r in rows] == ["DIALOG", "MSG", "END"] and "Stereo must be 1" in rows[1][1]
 
 
 @needs_lua
 @pytest.mark.parametrize(("project", "device", "rate"), [("44100", "48000", 44100), (None, "88200", 44100)])
 def test_files_come_at_the_projects_sample_rate(tmp_path, reaper_bridge, project, device, rate):
     env = {"SFXGEN_DEVICE_SRATE": device} | ({"SFXGEN_PROJECT_SRATE": project} if project else {})
-    rows = _run_script(tmp_path, "rain\n0.5\n1\n0", env, send_cmd=SEND_CMD, port=reaper_bridge.address[1])
+    rows = _run_script(tmp_path, "rain\n0.5\n1\n0\n0", env, send_cmd=SEND_CMD, port=reaper_bridge.address[1])
     (insert,) = [r for r in rows if r[0] == "INSERT"]
     assert read_wav_metadata(insert[2]).sample_rate == rate
 
 
 @needs_lua
 def test_bridge_error_is_shown(tmp_path, reaper_bridge):
-    rows = _run_script(tmp_path, f"{'x' * 1200}\n1\n1\n0", send_cmd=SEND_CMD, port=reaper_bridge.address[1])
+    rows = _run_script(tmp_path, f"{'x' * 1200}\n1\n1\n0\n0", send_cmd=SEND_CMD, port=reaper_bridge.address[1])
     msgs = [r[1] for r in rows if r[0] == "MSG"]
     assert len(msgs) == 1 and "sfxgen refused the request" in msgs[0] and "at most 1000" in msgs[0]
     assert not any(r[0] == "INSERT" for r in rows)
@@ -171,7 +178,7 @@ def test_bridge_error_is_shown(tmp_path, reaper_bridge):
 
 @needs_lua
 def test_no_bridge_running(tmp_path):
-    rows = _run_script(tmp_path, "door\n1\n1\n0", send_cmd=SEND_CMD, port=_free_port(), accept_timeout_s=0.5)
+    rows = _run_script(tmp_path, "door\n1\n1\n0\n0", send_cmd=SEND_CMD, port=_free_port(), accept_timeout_s=0.5)
     msgs = [r[1] for r in rows if r[0] == "MSG"]
     assert len(msgs) == 1 and "No reply from the sfxgen bridge" in msgs[0]
 
@@ -181,7 +188,7 @@ def test_reply_port_fallback_polls_until_timeout(tmp_path):
     """No reply reaches the sender (bridge on --reply-port): poll <out_dir>/replies, give up after timeout_s."""
     rows = _run_script(
         tmp_path,
-        "door\n1\n1\n0",
+        "door\n1\n1\n0\n0",
         send_cmd=SEND_CMD,
         port=_free_port(),
         accept_timeout_s=0.5,
@@ -194,12 +201,12 @@ def test_reply_port_fallback_polls_until_timeout(tmp_path):
 
 @needs_lua
 def test_busy_sender_and_bad_input_and_cancel(tmp_path):
-    rows = _run_script(tmp_path, "door\n1\n1\n0", send_cmd="sh -c 'echo busy r; exit 2' --")
+    rows = _run_script(tmp_path, "door\n1\n1\n0\n0", send_cmd="sh -c 'echo busy r; exit 2' --")
     assert [r[1] for r in rows if r[0] == "MSG"] == ["The sfxgen bridge is busy (queue full). Try again in a moment."]
-    rows = _run_script(tmp_path, "door\nlong\n1\n0", send_cmd="false")
+    rows = _run_script(tmp_path, "door\nlong\n1\n0\n0", send_cmd="false")
     assert [r[0] for r in rows] == ["DIALOG", "MSG", "END"] and "Duration must be" in rows[1][1]
     rows = _run_script(tmp_path, "", send_cmd="false")  # the user pressed Cancel
     assert [r[0] for r in rows] == ["DIALOG", "END"]
-    rows = _run_script(tmp_path, "door\n1\n1\n0", send_cmd="/nonexistent/python")
+    rows = _run_script(tmp_path, "door\n1\n1\n0\n0", send_cmd="/nonexistent/python")
     msgs = [r[1] for r in rows if r[0] == "MSG"]
     assert len(msgs) == 1 and "the sender failed" in msgs[0]
