@@ -135,16 +135,18 @@ class VariationRow(QWidget):
     def update_from(self, v: Variation) -> None:
         title = html.escape(v.name or v.prompt or "(image query)")
         note = ""
+        kind = " ".join(k for k, on in (("stereo", recipe_channels(v.recipe) == 2), ("loop", loop_ms(v.recipe))) if on)
+        dim = [kind] if kind else []  # a stereo take, a loop that plays end to start without a seam
         source = source_recording(v.recipe)
         if source:  # a variation of a library recording: say whose terms may come with it
-            title += f'  <span style="color:{DIM}; font-weight:400">· {html.escape(source[1])}</span>'
+            dim.insert(0, html.escape(source[1]))
             note = f"\nstarted from library recording {source[0]} ({source[1]}); its terms may apply to this file"
+        if dim:
+            title += f'  <span style="color:{DIM}; font-weight:400">· {" · ".join(dim)}</span>'
         self.title.setText(title)
         self.title.setToolTip(v.prompt + note)
         khz = f"{v.sample_rate / 1000:g} kHz" if v.sample_rate else ""
-        loop = "    loop" if loop_ms(v.recipe) else ""  # plays end to start without a seam
-        stereo = "    stereo" if recipe_channels(v.recipe) == 2 else ""
-        self.meta.setText(f"seed {v.seed}    {v.duration:.2f} s{loop}{stereo}    {khz}    {v.path.suffix[1:].upper()}")
+        self.meta.setText(f"seed {v.seed}    {v.duration:.2f} s    {khz}    {v.path.suffix[1:].upper()}")
         self.meta.setToolTip(str(v.path) + note)
         self.star.setText("★" if v.favourite else "")
 
