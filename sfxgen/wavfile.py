@@ -27,7 +27,6 @@ import dataclasses
 import datetime as dt
 import errno
 import hashlib
-import json
 import os
 import re
 import struct
@@ -197,6 +196,7 @@ def recipe_summary(recipe: Recipe) -> str:
         start = f", from init audio sha256 {recipe.init_sha256[:12]} at strength {recipe.strength:g}"
     crossfade = (recipe.finish or {}).get("loop_crossfade_ms")
     loop = f", seamless loop ({crossfade:g} ms crossfade)" if crossfade else ""
+    loop += ", stereo (two draws)" if recipe.channels == 2 else ""
     return (
         f"sfxgen {query}, seed {recipe.seed}, guidance {recipe.guidance:g}, {recipe.steps} steps {recipe.sampler}"
         f"{start}{loop}, model {recipe.bundle_id} ({recipe.bundle_sha256[:12]})"
@@ -556,9 +556,9 @@ def read_wav_metadata(path: str | Path) -> WavMetadata:
     )
 
 
-def metadata_json(meta: WavMetadata) -> str:
-    """Human/machine-readable dump (used by ``sfxgen info FILE`` style tools)."""
-    d = {
+def metadata_dict(meta: WavMetadata) -> dict[str, Any]:
+    """JSON-ready dict of what a file carries (``sfxgen info FILE --json``)."""
+    return {
         "tags": dataclasses.asdict(meta.tags),
         "recipe": meta.recipe.to_dict() if meta.recipe else None,
         "bext": meta.bext,
@@ -568,4 +568,3 @@ def metadata_json(meta: WavMetadata) -> str:
         "frames": meta.frames,
         "loop": list(meta.loop) if meta.loop else None,
     }
-    return json.dumps(d, indent=2, default=str)

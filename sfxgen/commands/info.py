@@ -1,15 +1,19 @@
-"""``sfxgen info``: the bundle, providers and versions."""
+"""``sfxgen info``: the bundle, providers and versions; ``sfxgen info FILE ...``: what sfxgen WAVs carry."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-HELP = "show the model bundle, onnxruntime providers and versions"
+HELP = "show the model bundle, onnxruntime providers and versions, or what sfxgen WAV files carry"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sfxgen.commands.common import add_engine_arguments
 
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="sfxgen WAV files: show their format, loudness, tags and recipe instead"
+    )
     add_engine_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print as JSON")
     parser.add_argument("--no-verify", action="store_true", help="skip the sha256 check of the graphs")
@@ -72,9 +76,60 @@ def collect(args: argparse.Namespace) -> dict:
     return info
 
 
+def describe_file(meta) -> list[str]:
+    """Lines a designer reads: format, level, UCS tags, how it was made and how to make it again."""
+    from sfxgen.wavfile import recipe_summary
+
+    fmt = f"{meta.sample_rate / 1000:g} kHz / {meta.bit_depth.bits}-bit {'stereo' if meta.channels == 2 else 'mono'}"
+    if meta.loop:
+        fmt += f", loops frames {meta.loop[0]}-{meta.loop[1]}"
+    b = meta.bext
+    level = ", ".join(
+        f"{value:.1f} {unit}"
+        for value, unit in ((b.get("loudness_value"), "LUFS"), (b.get("max_true_peak_level"), "dBTP"))
+        if value is not None
+    )
+    t = meta.tags
+    lines = [f"  {fmt}, {meta.duration:.3f} s" + (f"; {level}" if level else "")]
+    if t.catid or t.fxname:
+        lines.append(f"  UCS: {t.catid} {t.category_full} / {t.fxname}".rstrip())
+    if t.description:
+        lines.append(f"  description: {t.description}")
+    if t.keywords:
+        lines.append(f"  keywords: {', '.join(t.keywords)}")
+    if meta.recipe is not None:
+        lines.append(f"  made with: {recipe_summary(meta.recipe)}")
+    else:
+        lines.append("  no sfxgen recipe: not made by sfxgen, or its metadata was stripped")
+    return lines
+
+
+def show_files(args: argparse.Namespace) -> int:
+    from sfxgen.commands.common import fail, print_json
+    from sfxgen.wavfile import metadata_dict, read_wav_metadata
+
+    found = {}
+    for path in args.files:
+        try:
+            found[path] = read_wav_metadata(path)
+        except FileNotFoundError:
+            return fail(f"{path} does not exist; check the path")
+        except (OSError, ValueError) as exc:  # WavFormatError and RecipeError are ValueErrors; they name the file
+            return fail(str(exc) if str(path) in str(exc) else f"{path}: {exc}")
+    if args.json:
+        print_json({str(p): metadata_dict(m) for p, m in found.items()})
+        return 0
+    for path, meta in found.items():
+        print(path)
+        print("\n".join(describe_file(meta)))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from sfxgen.commands.common import fail, print_json
 
+    if args.files:
+        return show_files(args)
     try:
         info = collect(args)
     except ValueError as exc:

@@ -234,3 +234,24 @@ def test_generate_stereo(tiny_bundle, tmp_path, capsys):
     assert code == 0, err
     meta = read_wav_metadata(json.loads(out)["files"][0])
     assert (meta.channels, meta.recipe.channels, meta.frames, meta.loop) == (2, 2, 24000, (0, 23999))
+
+
+def test_info_files_says_what_a_wav_carries(tiny_bundle, tmp_path, capsys):
+    code, out, err = _main(
+        capsys, "generate", "steady rain", "-n", "1", "--seed", "9", "--duration", "0.5", "--stereo", "--loop", "100",
+        "--lufs", "-20", "--out", str(tmp_path), "--bundle", str(tiny_bundle), "--json", "--threads", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    wav = json.loads(out)["files"][0]
+    code, out, err = _main(capsys, "info", wav)
+    assert code == 0, err
+    assert "48 kHz / 24-bit stereo, loops frames 0-23999, 0.500 s" in out
+    assert 'made with: sfxgen prompt "steady rain", seed 9' in out and "stereo (two draws)" in out
+    code, out, _ = _main(capsys, "info", wav, "--json")
+    d = json.loads(out)[wav]
+    assert (d["channels"], d["loop"], d["recipe"]["seed"]) == (2, [0, 23999], 9)
+    (tmp_path / "notes.wav").write_text("not audio")
+    code, _, err = _main(capsys, "info", wav, str(tmp_path / "notes.wav"))
+    assert code == 2 and "notes.wav: not a RIFF/WAVE file" in err
+    code, _, err = _main(capsys, "info", str(tmp_path / "gone.wav"))
+    assert code == 2 and "gone.wav does not exist" in err
