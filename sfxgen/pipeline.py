@@ -361,7 +361,7 @@ class Pipeline:
         if plan.strength < 1.0:
             ts = ts[-math.ceil(plan.steps * plan.strength) :]
         # 4. start: row i's noise from its own generator, so the noise of seed s never depends on the batch;
-        #    a stereo file's right channel draws from the seed's second stream, its left is the mono file's
+        #    a stereo file draws its left channel from the seed as a mono file does, its right from a second stream
         rngs = [channel_rng(seed, c) for seed in plan.seeds for c in range(C)]
         x_T = samplers.randn(rngs, (b.mel.n_mels, plan.num_frames))  # (N, M, T)
         if plan.strength < 1.0:
