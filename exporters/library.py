@@ -98,7 +98,8 @@ def library_card(rows: list[dict], library: Library, config: LibraryConfig) -> s
         "",
         f"library.npz holds {len(rows)} recordings, the corpus's {config.split!r} split (never validation or test "
         f"clips), each its first {config.max_seconds:g} s as an 8-bit log-mel ({sum(e.loops for e in library.entries)} "
-        "textures tile to longer durations, the rest are one-shots padded with silence), with their captions' "
+        "textures, and recordings cut at that length, repeat for longer sounds; the rest are one-shots followed by "
+        "silence), with their captions' "
         "embeddings from this bundle's text encoder (a recording's own captions where the corpus rules give them, "
         f"{sum(bool(r.get('file_captions')) for r in rows)} here, else its category's).",
         "",

@@ -77,6 +77,8 @@ class Library:
         self.owner = owner.astype(np.int64)  # (C,)
         self.entries = tuple(entries)
         self._by_id = {e.id: k for k, e in enumerate(self.entries)}
+        # recordings stored to the full window were cut from longer ones: they go on past it
+        self.window = max(e.frames for e in self.entries) if self.entries else 0
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -169,15 +171,20 @@ class Library:
         return self._by_id[entry_id]
 
     # ------------------------------------------------------------------------------- audio
-    def x0(self, k: int, num_frames: int, *, loop_seam: int = 0) -> np.ndarray:
-        """(M, num_frames) float64 diffusion-space mel of entry k: cropped, tiled (textures) or floor-padded.
+    def x0(self, k: int, num_frames: int, *, seam: int = 0, tile_all: bool = False) -> np.ndarray:
+        """(M, num_frames) float64 diffusion-space mel of entry k: cropped, tiled or floor-padded.
 
-        ``loop_seam`` > 0 (frames): the start of a loop. Whatever the recording, it runs on into itself, never
-        into silence, and seamlessly: made a loop with that crossfade first, then tiled (:func:`fit_frames`).
+        ``seam`` = 0 (files made before seams): textures tiled end to start, other recordings padded with
+        silence. ``seam`` > 0 (frames): what is tiled is first made a loop with that crossfade, so the repeats
+        join without a cut, and recordings cut at the window (wind, a forest: longer takes) go on too instead
+        of falling silent; short one-shots are still padded. ``tile_all``: tile whatever the recording is (the
+        start of a loop runs on into itself).
         """
+        e = self.entries[k]
         q = self.mels[:, self.offsets[k] : self.offsets[k + 1]]
         x = self.lo + q.astype(np.float64) * self.step  # (M, T_k)
-        return fit_frames(x, num_frames, self.entries[k].loops or loop_seam > 0, self.lo, seam=loop_seam)
+        tile = e.loops or tile_all or (seam > 0 and e.frames >= self.window)
+        return fit_frames(x, num_frames, tile, self.lo, seam=seam)
 
 
 @functools.lru_cache(maxsize=2)

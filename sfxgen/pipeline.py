@@ -40,7 +40,7 @@ from sfxgen.library import fit_frames, shared_library
 from sfxgen.mel import denormalize, log_mel, normalize
 from sfxgen.pghi import PhaseInit
 from sfxgen.query import QueryEncoder, resolve_mode
-from sfxgen.recipe import Recipe
+from sfxgen.recipe import START_EXTENSIONS, Recipe
 from sfxgen.request import (
     INIT_STRENGTH,
     MAX_DURATION,
@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[float], None]  # fraction done in [0, 1]
 CancelFn = Callable[[], bool]  # True -> stop at the next step
 DEFAULT_FRAMES_MULTIPLE = 8
+EXTENSION_SEAM_S = 0.5  # crossfade where a library recording shorter than the sound repeats (start_extension)
 _STEM_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,()+#&@'-]{0,199}$")
 
 
@@ -203,6 +204,8 @@ def plan_request(request: GenerateRequest, bundle: Bundle, seeds: Sequence[int] 
         raise RequestError(f"variations {r.variations!r} must be an integer from 1 to {MAX_VARIATIONS}")
     if r.channels not in (1, 2) or isinstance(r.channels, bool):
         raise RequestError(f"channels {r.channels!r} must be 1 (mono) or 2 (stereo)")
+    if r.start_extension not in START_EXTENSIONS:
+        raise RequestError(f"start_extension {r.start_extension!r} must be one of {list(START_EXTENSIONS)}")
     d = bundle.defaults
     guidance = d.guidance if r.guidance is None else r.guidance
     if not is_finite_number(guidance) or not 0.0 <= guidance <= MAX_GUIDANCE:
@@ -409,8 +412,13 @@ class Pipeline:
         entries = entries if entries is not None else self.source_entries(plan)
         loop_s = plan.request.finish.loop_crossfade_ms * 1e-3  # a loop's start runs on into itself (0: not a loop)
         if entries is not None:
-            seam = round(loop_s * m.frames_per_second)
-            return np.stack([self.library.x0(k, plan.num_frames, loop_seam=seam) for k in entries])  # type: ignore[union-attr]
+            if loop_s:
+                seam, tile_all = round(loop_s * m.frames_per_second), True
+            elif plan.request.start_extension == "crossfade":
+                seam, tile_all = round(EXTENSION_SEAM_S * m.frames_per_second), False
+            else:  # "cut": as files made before seams were
+                seam, tile_all = 0, False
+            return np.stack([self.library.x0(k, plan.num_frames, seam=seam, tile_all=tile_all) for k in entries])  # type: ignore[union-attr]
         try:
             wave = load_init_audio(
                 Path(plan.request.init_audio),  # type: ignore[arg-type]
@@ -451,6 +459,7 @@ class Pipeline:
             source_licence=source.licence if source else None,
             phase_init=plan.phase_init.value,
             channels=r.channels,
+            start_extension=r.start_extension if source else "cut",  # only library starts are extended by it
         )
 
     def generate(

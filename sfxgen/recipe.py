@@ -47,6 +47,8 @@ class Recipe:
     source_licence: str | None = None  # that recording's licence (informative; the library is the reference)
     phase_init: str = "random"  # Griffin-Lim's start: "pghi" (sfxgen.pghi), or "random" as in files written before it
     channels: int = 1  # 2: a stereo pair, the second channel drawn from the seed's second stream (sfxgen.pipeline)
+    start_extension: str = "cut"  # a library recording shorter than the sound: "crossfade" (repeated with a seam,
+    #                                 recordings cut from longer takes too) or "cut" (files made before it)
     recipe_version: int = RECIPE_VERSION  # schema of this dataclass
 
     def __post_init__(self) -> None:
@@ -109,7 +111,9 @@ _OMIT_AT_DEFAULT: dict[str, Any] = {
     "source_licence": None,
     "phase_init": "random",
     "channels": 1,
+    "start_extension": "cut",
 }
+START_EXTENSIONS = ("crossfade", "cut")
 PHASE_INITS = ("pghi", "random")  # sfxgen.pghi.PhaseInit's values
 
 
@@ -142,6 +146,10 @@ def _check_types(r: Recipe) -> None:
         raise RecipeError(f"recipe: seed {r.seed} is not among batch_seeds {list(r.batch_seeds)}")
     if not 0.0 < r.strength <= 1.0:
         raise RecipeError(f"recipe.strength: expected a number in (0, 1], got {r.strength!r}")
+    if r.start_extension not in START_EXTENSIONS:
+        raise RecipeError(
+            f"recipe.start_extension: expected one of {list(START_EXTENSIONS)}, got {r.start_extension!r}"
+        )
     if r.channels not in (1, 2):
         raise RecipeError(f"recipe.channels: expected 1 or 2, got {r.channels!r}")
     if r.phase_init not in PHASE_INITS:

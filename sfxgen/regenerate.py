@@ -82,6 +82,7 @@ def request_from_recipe(recipe: Recipe, tags, out_dir: Path, stem: str, overwrit
         strength=recipe.strength,
         phase_init=PhaseInit(recipe.phase_init),
         channels=recipe.channels,
+        start_extension=recipe.start_extension,
         finish=FinishSpec.from_dict(recipe.finish),
         tags=tags,
         out_dir=out_dir,

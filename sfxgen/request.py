@@ -54,6 +54,8 @@ class GenerateRequest:
     #                                else the bundle's library default (1: from pure noise)
     phase_init: PhaseInit = PhaseInit.PGHI  # Griffin-Lim's start (sfxgen.pghi); RANDOM replays older files
     channels: int = 1  # 2: stereo, each file two draws of its variation (left drawn as the mono file is)
+    start_extension: str = "crossfade"  # how a library recording shorter than the sound goes on (sfxgen.library);
+    #                                    "cut" replays files made before it
     finish: FinishSpec = FinishSpec()  # post-processing and file format (sfxgen.finishing)
     tags: SoundTags = SoundTags()  # UCS / iXML fields (sfxgen.wavfile)
     out_dir: Path = Path("out")  # where the WAVs go (created if missing)

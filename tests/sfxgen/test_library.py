@@ -50,19 +50,27 @@ def test_fit_frames_crops_tiles_textures_and_pads_one_shots_with_the_floor():
     assert np.array_equal(padded[:, :5], x) and np.all(padded[:, 5:] == -9.0)
 
 
-def test_a_loops_start_tiles_even_a_one_shot_without_a_cut():
+def test_starts_tile_textures_and_long_takes_with_a_seam_and_pad_short_one_shots():
     rng = np.random.default_rng(2)
-    decay = rng.standard_normal(1600) * np.exp(-np.arange(1600) / 200)  # a one-shot: no texture
-    lib = _library([_mel(decay)], np.eye(1, 4), [0])
-    T, seam = lib.entries[0].frames, 3
-    assert not lib.entries[0].loops
-    padded, looped = lib.x0(0, 2 * T), lib.x0(0, 2 * T, loop_seam=seam)
-    assert np.all(padded[:, T:] == lib.lo)  # one-shots run into silence ...
-    P = T - seam  # ... a loop's start into itself: a loop of T - seam frames, repeated
-    np.testing.assert_array_equal(looped[:, P : 2 * P], looped[:, :P])
-    x = lib.x0(0, T)
-    np.testing.assert_allclose(looped[:, 0], x[:, P] * 5 / 6 + x[:, 0] / 6)  # the head fades in from the tail
-    np.testing.assert_array_equal(looped[:, seam:P], x[:, seam:P])
+    decay = rng.standard_normal(1600) * np.exp(-np.arange(1600) / 200)  # a short one-shot: no texture
+    steady = rng.standard_normal(3200) * 0.3  # a texture
+    fading = rng.standard_normal(3200) * np.exp(-np.arange(3200) / 800)  # as long as the window, not a texture
+    lib = _library([_mel(decay), _mel(steady), _mel(fading)], np.eye(3, 4), [0, 1, 2])
+    assert [e.loops for e in lib.entries] == [False, True, False] and lib.window == lib.entries[2].frames
+    T, W, seam = lib.entries[0].frames, lib.window, 3
+    # before seams ("cut"): textures repeat end to start, everything else runs into silence
+    assert np.all(lib.x0(0, 2 * T)[:, T:] == lib.lo) and np.all(lib.x0(2, 2 * W)[:, W:] == lib.lo)
+    np.testing.assert_array_equal(lib.x0(1, 2 * W)[:, W:], lib.x0(1, W))
+    # with a seam: a short one-shot still pads, a texture and a take cut at the window go on, joined by a crossfade
+    assert np.all(lib.x0(0, 2 * T, seam=seam)[:, T:] == lib.lo)
+    for k in (1, 2):
+        P = W - seam  # a loop of W - seam frames, repeated
+        looped, x = lib.x0(k, 2 * W, seam=seam), lib.x0(k, W)
+        np.testing.assert_array_equal(looped[:, P : 2 * P], looped[:, :P])
+        np.testing.assert_allclose(looped[:, 0], x[:, P] * 5 / 6 + x[:, 0] / 6)  # the head fades in from the tail
+    # the start of a loop tiles whatever it is
+    looped = lib.x0(0, 2 * T, seam=seam, tile_all=True)
+    np.testing.assert_array_equal(looped[:, T - seam : 2 * (T - seam)], looped[:, : T - seam])
 
 
 def test_steady_sounds_are_textures_and_decaying_ones_are_not():

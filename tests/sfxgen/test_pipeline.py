@@ -365,3 +365,24 @@ def test_stereo_files_are_two_decorrelated_draws_and_regenerate(pipe, tmp_path):
     assert regenerate(pipe, res.files[1], tmp_path / "again").identical
     with pytest.raises(RequestError, match=r"channels 3 must be 1 \(mono\) or 2 \(stereo\)"):
         pipe.generate(_req(tmp_path / "bad", channels=3))
+
+
+@pytest.mark.parametrize("extension", ["crossfade", "cut"])
+def test_a_recording_shorter_than_the_sound_goes_on_as_its_recipe_says(lib_pipe, tmp_path, monkeypatch, extension):
+    seen = _capture_start(monkeypatch)
+    req = _req(
+        tmp_path / extension, prompt="heavy rain", steps=4, variations=1, duration=6.0, start_extension=extension
+    )
+    plan = plan_request(req, lib_pipe.bundle)
+    res = lib_pipe.generate(plan)
+    (k,) = lib_pipe.source_entries(plan)
+    lib = lib_pipe.library
+    assert lib.entries[k].frames < plan.num_frames  # the recording is shorter than the sound
+    seam = round(0.5 * TINY_MEL.sample_rate / TINY_MEL.hop_length) if extension == "crossfade" else 0
+    abar = lib_pipe.schedule.alphas_cumprod[spaced_timesteps(1000, 4)[-2]]
+    eps = samplers.randn([np.random.default_rng(plan.seeds[0])], (TINY_MEL.n_mels, plan.num_frames))
+    x0 = lib.x0(k, plan.num_frames, seam=seam)[None]
+    np.testing.assert_allclose(seen["x_T"], np.sqrt(abar) * x0 + np.sqrt(1 - abar) * eps, atol=1e-12)
+    assert res.recipes[0].start_extension == extension
+    assert ("start_extension" in res.recipes[0].to_dict()) == (extension == "crossfade")  # files before it: "cut"
+    assert regenerate(lib_pipe, res.files[0], tmp_path / f"again_{extension}").identical
