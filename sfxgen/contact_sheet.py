@@ -16,7 +16,7 @@ import soundfile as sf
 from PIL import Image, ImageDraw
 
 from sfxgen.licences import describe, licence_counts, unhonoured
-from sfxgen.manifest import ManifestEntry
+from sfxgen.manifest import ManifestEntry, off_target
 from sfxgen.wavfile import atomic_write_bytes
 
 WIDTH, HEIGHT = 480, 72
@@ -91,15 +91,15 @@ def write_contact_sheet(out_dir: Path, entries: Iterable[ManifestEntry], title: 
             f"<td>{html.escape(e.catid)}<br><small>{html.escape(e.category)}-{html.escape(e.subcategory)}</small></td>"
             f"<td>{e.seed}</td><td>{e.duration_s:.2f} s{_loop_note(e)}</td>"
             f"<td>{_fmt(e.sample_peak_dbfs, 'dBFS')}<br>{_fmt(e.true_peak_dbtp, 'dBTP')}</td>"
-            f"<td>{_fmt(e.lufs, 'LUFS')}</td>"
+            f"<td>{_loudness(e)}</td>"
             "</tr>"
         )
     doc = (
         "<!doctype html>\n<html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;background:#111;color:#ddd}table{border-collapse:collapse}"
-        "td,th{padding:4px 8px;border-bottom:1px solid #333;vertical-align:top}a{color:#8cf}</style>"
-        f"</head><body><h1>{html.escape(title)}</h1><p>{len(rows)} files</p>"
+        "td,th{padding:4px 8px;border-bottom:1px solid #333;vertical-align:top}a{color:#8cf}.warn{color:#fa5}</style>"
+        f"</head><body><h1>{html.escape(title)}</h1><p>{len(rows)} files{_missed_note(entries)}</p>"
         f"<p>{html.escape(licence_note(entries, licence))}</p>"
         "<table><tr><th>waveform</th><th>file / prompt</th><th>CatID</th><th>seed</th><th>length</th>"
         "<th>peak</th><th>loudness</th></tr>\n" + "\n".join(rows) + "\n</table></body></html>\n"
@@ -115,3 +115,15 @@ def _loop_note(e: ManifestEntry) -> str:
     if e.loop:
         notes.append("loop" + ("" if e.loop_seam_db is None else f", seam {e.loop_seam_db:.1f} dB"))
     return f"<br><small>{' · '.join(notes)}</small>" if notes else ""
+
+
+def _loudness(e: ManifestEntry) -> str:
+    """The measured loudness; against the target, in the warning colour, when the file missed it."""
+    if not off_target([e]):
+        return _fmt(e.lufs, "LUFS")
+    return f'<span class="warn">{_fmt(e.lufs, "LUFS")}<br><small>target {e.loudness_target:g}</small></span>'
+
+
+def _missed_note(entries: list[ManifestEntry]) -> str:
+    missed = off_target(entries)
+    return f'; <span class="warn">{len(missed)} missed their loudness target</span>' if missed else ""

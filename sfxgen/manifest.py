@@ -12,7 +12,7 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class ManifestEntry:
     loop: bool = False  # made to loop seamlessly (smpl loop over the whole file)
     loop_seam_db: float | None = None  # a loop's level step where it wraps, dB (steady textures: under 1)
     channels: int = 1  # 2: stereo
+    loudness_target: float | None = None  # the pack's integrated-loudness target for the file (None: peak-normalised)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ManifestEntry:
@@ -70,6 +71,31 @@ class ManifestEntry:
 
 
 FIELDS = [f.name for f in dataclasses.fields(ManifestEntry)]
+LOUDNESS_TOLERANCE_LU = 0.5  # a file further than this from its loudness target missed it
+
+
+def off_target(entries: Iterable[ManifestEntry]) -> list[ManifestEntry]:
+    """Files with a loudness target that they missed by more than LOUDNESS_TOLERANCE_LU, or could not be
+    measured against (under 400 ms, or silent): usually the -1 dBFS peak ceiling held a peaky take back."""
+    return [
+        e
+        for e in entries
+        if e.loudness_target is not None and (e.lufs is None or abs(e.lufs - e.loudness_target) > LOUDNESS_TOLERANCE_LU)
+    ]
+
+
+def off_target_message(missed: Sequence[ManifestEntry], total: int) -> str:
+    """One line naming the files that missed their loudness target (the first five)."""
+    names = ", ".join(
+        f"{e.file} ({'unmeasurable' if e.lufs is None else f'{e.lufs:.1f} LUFS'} for {e.loudness_target:g})"
+        for e in missed[:5]
+    )
+    more = f" and {len(missed) - 5} more" if len(missed) > 5 else ""
+    return (
+        f"{len(missed)} of {total} files missed their loudness target by more than {LOUDNESS_TOLERANCE_LU:g} LU "
+        f"(the peak ceiling held them back, or they are under 400 ms): {names}{more}; "
+        "lower the target or raise peak_dbfs for those sounds"
+    )
 
 
 def shard_manifest_name(k: int, n: int) -> str:

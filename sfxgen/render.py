@@ -40,6 +40,8 @@ from sfxgen.manifest import (
     ManifestEntry,
     ManifestError,
     merge_manifests,
+    off_target,
+    off_target_message,
     read_manifest,
     shard_manifest_name,
     write_manifest,
@@ -121,6 +123,8 @@ class RenderReport:
     # {licence: files} of this shard's files that start from a library recording whose licence has
     # conditions the pack's declared licence does not name (empty when none, or none declared)
     unhonoured_licences: dict[str, int] = dataclasses.field(default_factory=dict)
+    # this shard's files that missed their loudness target (sfxgen.manifest.off_target), in pack order
+    off_target: tuple[str, ...] = ()
 
 
 def select_sounds(pack: Pack, names: Sequence[str] | None) -> tuple[SoundSpec, ...]:
@@ -266,6 +270,7 @@ def _entry(pack: Pack, batch: Batch, i: int, path: Path, audio: FinishedAudio, r
         loop=audio.loop,
         loop_seam_db=_db_or_none(audio.loop_seam_db),
         channels=audio.channels,
+        loudness_target=s.finish.loudness_lufs,
     )
 
 
@@ -506,6 +511,10 @@ def render_pack(
     bad = {lic: n for lic, n in carried.items() if lic in missing}
     if bad:
         logger.warning("%s", unhonoured_message(bad, pack.library.license))
+    shard_entries = sorted([*kept.values(), *done_entries.values()], key=lambda e: e.order)
+    missed = off_target(shard_entries)
+    if missed:
+        logger.warning("%s", off_target_message(missed, len(shard_entries)))
     report = RenderReport(
         pack=pack.library.name,
         out_dir=out_dir,
@@ -520,6 +529,7 @@ def render_pack(
         contact_sheet=sheet,
         license=pack.library.license,
         unhonoured_licences=bad,
+        off_target=tuple(e.file for e in missed),
     )
     logger.info("render %s shard %s: %d rendered, %d verified from before, %d total%s",
                 pack.library.name, shard, rendered, skipped, total, " (cancelled)" if cancelled else "")  # fmt: skip

@@ -311,6 +311,12 @@ class RenderDialog(QDialog):
             self.bar.setValue(1000)
             if report.unhonoured_licences:
                 self.log.appendPlainText("licence: " + unhonoured_message(report.unhonoured_licences, report.license))
+            if report.off_target:
+                self.log.appendPlainText(
+                    f"loudness: {len(report.off_target)} files missed their target (see the contact sheet): "
+                    + ", ".join(report.off_target[:5])
+                    + (" ..." if len(report.off_target) > 5 else "")
+                )
             self._done(
                 f"done: {report.rendered} rendered, {report.skipped} already there, {report.total} files "
                 f"in {report.seconds:.1f} s → {report.out_dir}",

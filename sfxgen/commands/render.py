@@ -155,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         "manifest": str(report.manifest) if report.manifest else None,
         "contact_sheet": str(report.contact_sheet) if report.contact_sheet else None,
         "unhonoured_licences": report.unhonoured_licences,
+        "off_target": list(report.off_target),
     }
     if args.json:
         print(json.dumps(summary))

@@ -399,3 +399,23 @@ def test_stereo_sounds_render_stereo_files_with_a_channels_column(engine, tmp_pa
     assert (rain.channels, dog.channels) == (2, 1)
     assert wavinfo.WavInfoReader(str(report.out_dir / rain.file)).fmt.channel_count == 2
     assert (report.out_dir / "contact_sheet.html").read_text().count("<small>stereo</small>") == 1
+
+
+def test_files_that_miss_their_loudness_target_are_named(engine, tmp_path, caplog):
+    loud = RAIN | {"loudness_lufs": -3.0}  # louder than the -1 dBFS peak ceiling lets noise get
+    text = pack_toml(
+        "Loud Test", "LOUD", {"duration": 0.5, "count": 2, "steps": 2}, [loud, DOG | {"loudness_lufs": -35.0}]
+    )
+    with caplog.at_level(logging.WARNING):
+        report = render_pack(write_pack(tmp_path, text), tmp_path / "out", engine)
+    rain = ("RAIN_Rain Heavy_TST_LOUD_01.wav", "RAIN_Rain Heavy_TST_LOUD_02.wav")
+    assert report.off_target == rain
+    entries = {e.file: e for e in read_manifest(report.out_dir / "manifest.json")[1]}
+    assert entries[rain[0]].loudness_target == -3.0 and entries[rain[0]].lufs < -3.5
+    dog = entries["ANMLDog_Dog Bark_TST_LOUD_01.wav"]
+    assert dog.loudness_target == -35.0 and dog.lufs == pytest.approx(-35.0, abs=0.5)
+    assert "2 of 4 files missed their loudness target by more than 0.5 LU" in caplog.text
+    assert f"{rain[0]} ({entries[rain[0]].lufs:.1f} LUFS for -3)" in caplog.text
+    sheet = (report.out_dir / "contact_sheet.html").read_text()
+    assert '4 files; <span class="warn">2 missed their loudness target</span>' in sheet
+    assert sheet.count("<small>target -3</small>") == 2
