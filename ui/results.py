@@ -53,23 +53,27 @@ class Variation:
     tags: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
+def recipe_field(recipe: Any, key: str, default: Any = None) -> Any:
+    """One field of a take's recipe, a dict or a Recipe (``default`` when it has none, or no recipe)."""
+    if isinstance(recipe, dict):
+        return recipe.get(key, default)
+    return getattr(recipe, key, default)
+
+
 def source_recording(recipe: Any) -> tuple[str, str] | None:
     """(recording id, licence) of the library recording a take started from, or None."""
-    get = recipe.get if isinstance(recipe, dict) else lambda k: getattr(recipe, k, None)
-    clip = get("source_clip") if recipe is not None else None
-    return (str(clip), str(get("source_licence") or "licence unknown")) if clip else None
+    clip = recipe_field(recipe, "source_clip")
+    return (str(clip), str(recipe_field(recipe, "source_licence") or "licence unknown")) if clip else None
 
 
 def loop_ms(recipe: Any) -> float:
-    """A take's loop crossfade in ms from its recipe (dict or Recipe); 0: not a loop (one-shots leave it out)."""
-    finish = recipe.get("finish") if isinstance(recipe, dict) else getattr(recipe, "finish", None)
-    return float((finish or {}).get("loop_crossfade_ms", 0.0))
+    """A take's loop crossfade in ms; 0: not a loop (one-shots leave it out)."""
+    return float((recipe_field(recipe, "finish") or {}).get("loop_crossfade_ms", 0.0))
 
 
 def recipe_channels(recipe: Any) -> int:
-    """A take's channels from its recipe (dict or Recipe): 2 for stereo, else 1 (mono recipes leave it out)."""
-    value = recipe.get("channels", 1) if isinstance(recipe, dict) else getattr(recipe, "channels", 1)
-    return 2 if value == 2 else 1
+    """A take's channels: 2 for stereo, else 1 (mono recipes leave it out)."""
+    return 2 if recipe_field(recipe, "channels", 1) == 2 else 1
 
 
 def to_qimage(rgba: np.ndarray) -> QImage:
